@@ -1,0 +1,116 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace BankGateway.Worker.Database;
+
+/// <summary>Where the gateway's connection string came from.</summary>
+public enum DatabaseSource
+{
+    /// <summary><c>ConnectionStrings:Gateway</c> in configuration.</summary>
+    Configuration,
+
+    /// <summary>The environment variable <c>BANKGATEWAY_DB</c>.</summary>
+    Environment,
+
+    /// <summary>The embedded default PostgreSQL under <c>BANKGATEWAY_HOME</c>.</summary>
+    Embedded,
+}
+
+/// <summary>A resolved connection string and its origin (for the start-up log).</summary>
+/// <param name="ConnectionString">The Npgsql connection string.</param>
+/// <param name="Source">Where it came from.</param>
+public sealed record ResolvedDatabase(string ConnectionString, DatabaseSource Source);
+
+/// <summary>
+/// Finds the gateway's PostgreSQL (contract §10–§11): <c>ConnectionStrings:Gateway</c>, else
+/// <c>BANKGATEWAY_DB</c>, else the embedded default, which is started on the way.
+/// </summary>
+public static class DatabaseLocator
+{
+    /// <summary>Name under <c>ConnectionStrings</c>.</summary>
+    public const string ConnectionStringName = "Gateway";
+
+    /// <summary>Environment variable consulted when configuration has no connection string.</summary>
+    public const string EnvironmentVariable = "BANKGATEWAY_DB";
+
+    private const string ApplicationName = "BankGateway.Worker";
+
+    /// <summary>
+    /// Resolves the connection string, starting the embedded server when nothing is configured.
+    /// </summary>
+    /// <param name="configuration">The worker's configuration.</param>
+    /// <param name="logger">Receives which source was chosen (never the password).</param>
+    /// <param name="cancellationToken">Cancels waiting for the embedded server.</param>
+    /// <param name="environment">Reads environment variables; tests pass their own.</param>
+    /// <param name="embeddedOptions">Options of the embedded server, if it is used.</param>
+    public static async Task<ResolvedDatabase> ResolveAsync(
+        IConfiguration configuration,
+        ILogger logger,
+        CancellationToken cancellationToken,
+        Func<string, string?>? environment = null,
+        EmbeddedPostgresOptions? embeddedOptions = null)
+    {
+        environment ??= System.Environment.GetEnvironmentVariable;
+
+        var configured = configuration.GetConnectionString(ConnectionStringName);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            logger.LogInformation("Database: ConnectionStrings:{Name} ({Target})", ConnectionStringName, Describe(configured));
+            return new ResolvedDatabase(configured, DatabaseSource.Configuration);
+        }
+
+        var fromEnvironment = environment(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            logger.LogInformation("Database: {Variable} ({Target})", EnvironmentVariable, Describe(fromEnvironment));
+            return new ResolvedDatabase(fromEnvironment, DatabaseSource.Environment);
+        }
+
+        var home = GatewayHome.Resolve(environment);
+        logger.LogInformation("Database: embedded PostgreSQL under {Home}", home.Root);
+        var embedded = new EmbeddedPostgres(home, logger, embeddedOptions);
+        return new ResolvedDatabase(await embedded.StartAsync(cancellationToken), DatabaseSource.Embedded);
+    }
+
+    /// <summary>
+    /// Resolves the database (see <see cref="ResolveAsync"/>) and builds the worker's data source.
+    /// Migrations are separate: <see cref="MigrationRunner"/>.
+    /// </summary>
+    public static async Task<NpgsqlDataSource> OpenAsync(IConfiguration configuration, ILogger logger, CancellationToken cancellationToken)
+    {
+        var resolved = await ResolveAsync(configuration, logger, cancellationToken);
+        return Build(resolved.ConnectionString);
+    }
+
+    /// <summary>Builds a data source for <paramref name="connectionString"/>, naming the application for <c>pg_stat_activity</c>.</summary>
+    public static NpgsqlDataSource Build(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder settings;
+        try
+        {
+            settings = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            // Npgsql's message would echo the whole string, password included.
+            throw new InvalidOperationException($"The database connection string is not valid: {ex.GetType().Name}. Check ConnectionStrings:Gateway / BANKGATEWAY_DB.", ex);
+        }
+
+        settings.ApplicationName ??= ApplicationName;
+        return new NpgsqlDataSourceBuilder(settings.ConnectionString).Build();
+    }
+
+    private static string Describe(string connectionString)
+    {
+        try
+        {
+            var settings = new NpgsqlConnectionStringBuilder(connectionString);
+            return $"host {settings.Host}, database {settings.Database}, user {settings.Username}";
+        }
+        catch (ArgumentException)
+        {
+            return "unparsable";
+        }
+    }
+}

@@ -1,0 +1,417 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace BankGateway.Worker.Database;
+
+/// <summary>
+/// The embedded default PostgreSQL: a private cluster in <c>&lt;BANKGATEWAY_HOME&gt;/pgdata</c>
+/// reached only through a unix socket in <c>&lt;BANKGATEWAY_HOME&gt;/run</c> (no TCP port).
+/// <see cref="StartAsync"/> initialises it on first use, starts it, reuses it when it is
+/// already running (it keeps running between commands) and lets PostgreSQL's crash recovery
+/// run after it was killed. Concurrent commands serialise on <c>run/embedded.lock</c>.
+/// </summary>
+/// <remarks>
+/// As root, the server programs run as the <c>postgres</c> account (PostgreSQL refuses root),
+/// which then owns <c>pgdata/</c>, <c>run/</c> and <c>logs/postgresql.log</c>; folders on the
+/// way to the home get the traverse bit for others so that account can reach them.
+/// </remarks>
+public sealed class EmbeddedPostgres
+{
+    /// <summary>The cluster's superuser, created by initdb.</summary>
+    public const string SuperUser = "gateway";
+
+    /// <summary>The database the gateway uses.</summary>
+    public const string DatabaseName = "bankgateway";
+
+    // With listen_addresses = '' the port only names the socket file (.s.PGSQL.5432); the
+    // socket folder is private, so it cannot clash with a system server.
+    private const int SocketPort = 5432;
+
+    // sun_path holds 108 bytes including the terminating NUL.
+    private const int MaxSocketPathBytes = 107;
+
+    private const string ServerSettings = """
+
+        # --- BankGateway embedded server (written once at initdb; edit freely) ---
+        listen_addresses = ''                # unix socket only: there is no TCP port to guard
+        unix_socket_permissions = 0700
+        shared_buffers = 256MB
+        fsync = on
+        synchronous_commit = on              # a reported posting must survive a power cut: this is money
+        full_page_writes = on
+        wal_level = minimal                  # no replication or PITR from the embedded server; far less WAL on bulk loads
+        max_wal_senders = 0                  # required by wal_level = minimal
+        max_wal_size = 2GB                   # fewer forced checkpoints during large voucher batches
+        checkpoint_timeout = 15min
+        checkpoint_completion_target = 0.9
+        log_line_prefix = '%m [%p] '
+
+        """;
+
+    private readonly GatewayHome _home;
+    private readonly ILogger _logger;
+    private readonly EmbeddedPostgresOptions _options;
+
+    /// <summary>Creates the embedded server for <paramref name="home"/>; nothing starts until <see cref="StartAsync"/>.</summary>
+    public EmbeddedPostgres(GatewayHome home, ILogger logger, EmbeddedPostgresOptions? options = null)
+    {
+        _home = home;
+        _logger = logger;
+        _options = options ?? new EmbeddedPostgresOptions();
+    }
+
+    /// <summary>Connection string of the gateway database over the private socket.</summary>
+    public string ConnectionString => BuildConnectionString(DatabaseName);
+
+    /// <summary>The server's log file (<c>&lt;home&gt;/logs/postgresql.log</c>).</summary>
+    public string LogFile => Path.Combine(_home.Logs, "postgresql.log");
+
+    private string PidFile => Path.Combine(_home.PgData, "postmaster.pid");
+
+    private bool IsInitialised => File.Exists(Path.Combine(_home.PgData, "PG_VERSION"));
+
+    /// <summary>
+    /// Makes sure the server runs and the gateway database exists, and returns its connection string.
+    /// </summary>
+    /// <exception cref="EmbeddedPostgresException">Binaries missing, no account to run as, or the server would not start.</exception>
+    public async Task<string> StartAsync(CancellationToken cancellationToken)
+    {
+        var binaries = LocateBinaries();
+        CheckSocketPathLength();
+        var account = await PostgresAccount.ResolveAsync(_options.ServiceAccount, cancellationToken);
+
+        _home.EnsureCreated();
+        await using (await FileLock.AcquireAsync(Path.Combine(_home.Run, "embedded.lock"), _options.LockTimeout, cancellationToken))
+        {
+            await PrepareFoldersAsync(account, cancellationToken);
+            if (!IsInitialised)
+            {
+                await InitialiseAsync(binaries, account, cancellationToken);
+            }
+
+            if (ReadLivePostmasterPid() is { } pid)
+            {
+                _logger.LogInformation("Embedded PostgreSQL already running (pid {Pid}, data {PgData})", pid, _home.PgData);
+            }
+            else
+            {
+                await StartServerAsync(binaries, account, cancellationToken);
+            }
+
+            await EnsureDatabaseAsync(cancellationToken);
+        }
+
+        return ConnectionString;
+    }
+
+    /// <summary>Stops the server (fast shutdown: sessions are cut, no recovery needed on the next start).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!IsInitialised || ReadLivePostmasterPid() is null)
+        {
+            return;
+        }
+
+        var binaries = LocateBinaries();
+        var account = await PostgresAccount.ResolveAsync(_options.ServiceAccount, cancellationToken);
+        var result = await account.RunAsync(binaries.PgCtl, ["stop", "-D", _home.PgData, "-m", "fast", "-w"], cancellationToken);
+        if (!result.Succeeded && ReadLivePostmasterPid() is not null)
+        {
+            throw new EmbeddedPostgresException($"Could not stop the embedded PostgreSQL in {_home.PgData}: {result.Output}");
+        }
+
+        _logger.LogInformation("Embedded PostgreSQL stopped ({PgData})", _home.PgData);
+    }
+
+    /// <summary>
+    /// The postmaster's pid when it is running, read from <c>postmaster.pid</c> and checked
+    /// against the live process (a pid file left by a killed server names a dead or reused pid).
+    /// </summary>
+    public int? ReadLivePostmasterPid()
+    {
+        var pid = ReadPidFile();
+        return pid is { } p && IsPostgresProcess(p) ? p : null;
+    }
+
+    private PostgresBinaries LocateBinaries()
+    {
+        int? major = null;
+        var versionFile = Path.Combine(_home.PgData, "PG_VERSION");
+        if (File.Exists(versionFile) && int.TryParse(File.ReadAllText(versionFile).Trim(), out var v))
+        {
+            major = v;
+        }
+
+        return PostgresBinaries.Locate(
+            _options.SearchPath ?? Environment.GetEnvironmentVariable("PATH"),
+            _options.SearchRoots,
+            major);
+    }
+
+    private void CheckSocketPathLength()
+    {
+        var socket = Path.Combine(_home.Run, $".s.PGSQL.{SocketPort}");
+        if (Encoding.UTF8.GetByteCount(socket) > MaxSocketPathBytes)
+        {
+            throw new EmbeddedPostgresException(
+                $"BANKGATEWAY_HOME is too long for the embedded PostgreSQL's unix socket ({socket} exceeds {MaxSocketPathBytes} bytes). "
+                + "Set BANKGATEWAY_HOME to a shorter path, or set ConnectionStrings:Gateway / BANKGATEWAY_DB");
+        }
+
+        // The folder is passed to the server through pg_ctl's shell command line.
+        if (_home.Run.IndexOfAny(['"', '\\', '$', '`']) >= 0)
+        {
+            throw new EmbeddedPostgresException($"BANKGATEWAY_HOME must not contain \", \\, $ or ` for the embedded PostgreSQL: {_home.Root}");
+        }
+    }
+
+    private async Task PrepareFoldersAsync(PostgresAccount account, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(LogFile))
+        {
+            await File.WriteAllBytesAsync(LogFile, [], cancellationToken);
+        }
+
+        if (account.RunAs is null)
+        {
+            return;
+        }
+
+        var opened = account.GrantTraversal(_home.Logs);
+        if (opened.Count > 0)
+        {
+            _logger.LogWarning(
+                "Granted traverse permission (o+x) on {Folders} so the '{Account}' account running PostgreSQL can reach {Home}",
+                string.Join(", ", opened), account.RunAs, _home.Root);
+        }
+
+        await account.TakeOwnershipAsync(_home.Run, cancellationToken);
+        await account.TakeOwnershipAsync(LogFile, cancellationToken);
+        if (Directory.Exists(_home.PgData))
+        {
+            await account.TakeOwnershipAsync(_home.PgData, cancellationToken);
+        }
+    }
+
+    private async Task InitialiseAsync(PostgresBinaries binaries, PostgresAccount account, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(_home.PgData))
+        {
+            if (Directory.EnumerateFileSystemEntries(_home.PgData).Any())
+            {
+                throw new EmbeddedPostgresException(
+                    $"{_home.PgData} is not empty but holds no PostgreSQL cluster (no PG_VERSION). Move it away, or set ConnectionStrings:Gateway / BANKGATEWAY_DB");
+            }
+
+            Directory.Delete(_home.PgData);
+        }
+
+        // initdb into a staging folder and rename on success: a command killed half-way through
+        // initdb leaves only the staging folder, which the next start throws away.
+        var staging = _home.PgData + ".initializing";
+        if (Directory.Exists(staging))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+
+        GatewayHome.CreatePrivateDirectory(staging);
+        await account.TakeOwnershipAsync(staging, cancellationToken);
+
+        _logger.LogInformation("Initialising embedded PostgreSQL in {PgData} with {Binaries}", _home.PgData, binaries.Directory);
+        var result = await account.RunAsync(
+            binaries.InitDb,
+            [
+                "-D", staging,
+                "-U", SuperUser,
+                "-E", "UTF8",
+
+                // C collation: byte order, identical on every machine, and the fastest to compare.
+                "--locale=C",
+
+                // Trust only on the socket, which lives in a folder only the server's owner can enter.
+                "--auth-local=trust",
+                "--auth-host=reject",
+                "--no-instructions",
+            ],
+            cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw new EmbeddedPostgresException($"initdb failed for {_home.PgData}: {result.Output}");
+        }
+
+        await File.AppendAllTextAsync(Path.Combine(staging, "postgresql.conf"), ServerSettings, cancellationToken);
+        Directory.Move(staging, _home.PgData);
+    }
+
+    private async Task StartServerAsync(PostgresBinaries binaries, PostgresAccount account, CancellationToken cancellationToken)
+    {
+        const int attempts = 5;
+        ProcessResult? last = null;
+        for (var attempt = 1; attempt <= attempts; attempt++)
+        {
+            RemovePidFileOfReusedPid();
+            var started = Stopwatch.StartNew();
+            last = await account.RunAsync(
+                binaries.PgCtl,
+                [
+                    "start", "-w",
+                    "-t", ((int)_options.StartTimeout.TotalSeconds).ToString(),
+                    "-D", _home.PgData,
+                    "-l", LogFile,
+                    "-o", $"-k \"{_home.Run}\" -p {SocketPort}",
+                ],
+                cancellationToken);
+            if (last.Succeeded)
+            {
+                _logger.LogInformation(
+                    "Embedded PostgreSQL started (pid {Pid}, data {PgData}) in {Elapsed} ms",
+                    ReadPidFile(), _home.PgData, started.ElapsedMilliseconds);
+                return;
+            }
+
+            // After a SIGKILL of the postmaster its children notice and exit within moments; until
+            // then PostgreSQL refuses to start ("pre-existing shared memory block is still in use").
+            _logger.LogWarning("Embedded PostgreSQL did not start (attempt {Attempt} of {Attempts}): {Output}", attempt, attempts, last.Output);
+            await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
+        }
+
+        throw new EmbeddedPostgresException(
+            $"The embedded PostgreSQL in {_home.PgData} did not start: {last?.Output}{Environment.NewLine}Last lines of {LogFile}:{Environment.NewLine}{TailOfLog()}");
+    }
+
+    /// <summary>
+    /// PostgreSQL itself ignores a pid file whose process is gone, but not one whose pid now
+    /// belongs to another program (common after a container or machine restart). Such a file
+    /// is removed, unless a postgres process still works in this data folder (an orphaned
+    /// backend of the killed server), which must finish first.
+    /// </summary>
+    private void RemovePidFileOfReusedPid()
+    {
+        if (ReadPidFile() is not { } pid || !ProcessExists(pid) || IsPostgresProcess(pid))
+        {
+            return;
+        }
+
+        if (Process.GetProcessesByName("postgres").Any(p => WorksIn(p, _home.PgData)))
+        {
+            return;
+        }
+
+        _logger.LogWarning("Removing {PidFile}: its pid {Pid} now belongs to another program", PidFile, pid);
+        File.Delete(PidFile);
+    }
+
+    private async Task EnsureDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + _options.StartTimeout;
+        while (true)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(BuildConnectionString("postgres", pooling: false));
+                await connection.OpenAsync(cancellationToken);
+                await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);
+                exists.Parameters.Add(new NpgsqlParameter { Value = DatabaseName });
+                if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+                {
+                    await using var create = new NpgsqlCommand($"CREATE DATABASE {DatabaseName}", connection);
+                    await create.ExecuteNonQueryAsync(cancellationToken);
+                    _logger.LogInformation("Created database {Database} in the embedded PostgreSQL", DatabaseName);
+                }
+
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException && DateTime.UtcNow < deadline)
+            {
+                // A server we reuse may still be finishing crash recovery ("the database system is starting up").
+                _logger.LogInformation("Waiting for the embedded PostgreSQL to accept connections: {Message}", ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            }
+        }
+    }
+
+    private string BuildConnectionString(string database, bool pooling = true) =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = _home.Run,
+            Port = SocketPort,
+            Username = SuperUser,
+            Database = database,
+            Pooling = pooling,
+        }.ConnectionString;
+
+    private int? ReadPidFile()
+    {
+        try
+        {
+            using var reader = new StreamReader(PidFile);
+            return int.TryParse(reader.ReadLine(), out var pid) && pid > 0 ? pid : null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static bool ProcessExists(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsPostgresProcess(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited && process.ProcessName == "postgres";
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static bool WorksIn(Process process, string pgData)
+    {
+        using (process)
+        {
+            try
+            {
+                // Backends run with the data folder as their working directory.
+                var cwd = new FileInfo($"/proc/{process.Id}/cwd").LinkTarget;
+                return cwd is not null && Path.GetFullPath(cwd) == Path.GetFullPath(pgData);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Cannot tell: assume it might, and leave the pid file to PostgreSQL.
+                return true;
+            }
+        }
+    }
+
+    private string TailOfLog()
+    {
+        try
+        {
+            return string.Join(Environment.NewLine, File.ReadLines(LogFile).TakeLast(20));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"(unreadable: {ex.Message})";
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace BankGateway.Worker.Database;
+
+/// <summary>Knobs of <see cref="EmbeddedPostgres"/>; the defaults suit production.</summary>
+public sealed record EmbeddedPostgresOptions
+{
+    /// <summary>The <c>PATH</c> to search for the server binaries; null means the process's <c>PATH</c>.</summary>
+    public string? SearchPath { get; init; }
+
+    /// <summary>Roots of versioned installations (<c>&lt;root&gt;/&lt;major&gt;/bin</c>).</summary>
+    public IReadOnlyList<string> SearchRoots { get; init; } = PostgresBinaries.DefaultSearchRoots;
+
+    /// <summary>The unprivileged account the server runs as when the worker runs as root.</summary>
+    public string ServiceAccount { get; init; } = "postgres";
+
+    /// <summary>How long to wait for another command that is initialising or starting the server.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long <c>pg_ctl</c> may wait for the server to accept connections (crash recovery included).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(5);
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Configuration;
+
+namespace BankGateway.Worker.Hosting;
+
+/// <summary>
+/// The gateway's own settings (section <c>Gateway</c>); contract §11 fixes some keys, the rest are
+/// ours and documented in appsettings.template.json. Bad values stop the start naming the key.
+/// </summary>
+public sealed class GatewaySettings
+{
+    public const string Section = "Gateway";
+
+    /// <summary><c>Gateway:BankKeyFile</c>: the bank's SM2 private key; default under BANKGATEWAY_HOME/keys.</summary>
+    public string? BankKeyFile { get; init; }
+
+    /// <summary><c>Gateway:ReturnTime</c>: China time at which due returns execute on working days.</summary>
+    public TimeOnly ReturnTime { get; init; } = new(9, 0);
+
+    /// <summary><c>Gateway:Posting:ChunkSize</c>: lines per posting transaction (see specs/performance.md).</summary>
+    public int ChunkSize { get; init; } = 50_000;
+
+    /// <summary><c>Gateway:Intake:MaxVoucherBytes</c>: a voucher larger than this is refused (R05) unread.</summary>
+    public int MaxVoucherBytes { get; init; } = 1 << 20;
+
+    /// <summary><c>Gateway:Intake:IncompleteSetAlarmMinutes</c>: how long a set may wait for its .sig or detail before an alarm.</summary>
+    public int IncompleteSetAlarmMinutes { get; init; } = 30;
+
+    public static GatewaySettings From(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(Section);
+        return new GatewaySettings
+        {
+            BankKeyFile = NullIfEmpty(section["BankKeyFile"]),
+            ReturnTime = ParseTime(section["ReturnTime"], "Gateway:ReturnTime") ?? new TimeOnly(9, 0),
+            ChunkSize = ParseInt(section["Posting:ChunkSize"], "Gateway:Posting:ChunkSize", 1_000, 1_000_000) ?? 50_000,
+            MaxVoucherBytes = ParseInt(section["Intake:MaxVoucherBytes"], "Gateway:Intake:MaxVoucherBytes", 4_096, 64 << 20) ?? 1 << 20,
+            IncompleteSetAlarmMinutes = ParseInt(section["Intake:IncompleteSetAlarmMinutes"], "Gateway:Intake:IncompleteSetAlarmMinutes", 1, 10_080) ?? 30,
+        };
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static TimeOnly? ParseTime(string? value, string key)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        return TimeOnly.TryParseExact(value, "HH:mm", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var t)
+            ? t : throw new SettingsException(key, $"'{value}' is not a time of day as HH:mm (China time)");
+    }
+
+    private static int? ParseInt(string? value, string key, int min, int max)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        return int.TryParse(value, out var n) && n >= min && n <= max
+            ? n : throw new SettingsException(key, $"'{value}' is not a whole number between {min} and {max}");
+    }
+}
+
+/// <summary>A configuration value that cannot be used; the message names the key.</summary>
+public sealed class SettingsException(string key, string problem) : Exception($"Configuration {key}: {problem}")
+{
+    public string Key { get; } = key;
+}

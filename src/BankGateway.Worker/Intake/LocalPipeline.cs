@@ -1,0 +1,89 @@
+using BankGateway.Files.Signing;
+using BankGateway.Worker.Hosting;
+using BankGateway.Worker.Posting;
+using BankGateway.Worker.Results;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace BankGateway.Worker.Intake;
+
+/// <summary>
+/// One pass of the whole pipeline over a local inbox (the <c>run-once</c> command, demos and tests):
+/// take every complete set, post everything recorded and not yet completed (also what an earlier,
+/// interrupted run left), then answer every completed voucher that has no receipt yet.
+/// </summary>
+internal sealed class LocalPipeline(
+    VoucherIntake intake,
+    PostingEngine posting,
+    VoucherResults results,
+    NpgsqlDataSource db,
+    GatewaySettings settings,
+    GatewayClock clock,
+    ILogger<LocalPipeline> logger)
+{
+    public async Task<RunReport> RunOnceAsync(string inbox, string outbox, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate,
+        IProgress<PostingProgress>? progress, CancellationToken ct)
+    {
+        var report = new RunReport(businessDate);
+        var box = new LocalInbox(inbox, logger, TimeSpan.FromMinutes(settings.IncompleteSetAlarmMinutes), clock.Provider);
+        foreach (var set in box.FindCompleteSets())
+        {
+            var key = financeKeyFor(set.AdmDivCode);
+            if (key is null)
+            {
+                report.Problems.Add($"{set.VoucherFileName}: no finance public key for bureau {set.AdmDivCode} (pass --finance-pub or configure Gateway:Channels); left in the inbox");
+                continue;
+            }
+            var outcome = await intake.TakeAsync(set, key, businessDate, outbox, ct);
+            box.MoveToProcessed(set);
+            report.Intake.Add(outcome);
+        }
+
+        await PostPendingAsync(progress, report, ct);
+        foreach (var voucherId in await UnansweredAsync(ct))
+        {
+            await results.WriteAsync(voucherId, outbox, ct);
+            report.Answered.Add(voucherId);
+        }
+        return report;
+    }
+
+    private async Task PostPendingAsync(IProgress<PostingProgress>? progress, RunReport report, CancellationToken ct)
+    {
+        var claims = new VoucherClaims(db);
+        while (!ct.IsCancellationRequested && await claims.ClaimNextAsync(ct) is { } voucherId)
+        {
+            try
+            {
+                await posting.PostAsync(voucherId, progress, ct);
+                report.Posted.Add(voucherId);
+            }
+            finally
+            {
+                await claims.ReleaseAsync(voucherId, CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task<List<long>> UnansweredAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<long>(new CommandDefinition("""
+            select v.id from vouchers v
+            where v.status = 'COMPLETED'
+              and not exists (select 1 from outbound_files o where o.file_name = 'HD_' || v.adm_div_code || '_' || v.voucher_no || '.xml')
+            order by v.completed_at, v.id
+            """, cancellationToken: ct))).ToList();
+    }
+}
+
+/// <summary>What one pass did, for the command's summary screen.</summary>
+internal sealed class RunReport(DateOnly businessDate)
+{
+    public DateOnly BusinessDate { get; } = businessDate;
+    public List<IntakeOutcome> Intake { get; } = [];
+    public List<long> Posted { get; } = [];
+    public List<long> Answered { get; } = [];
+    public List<string> Problems { get; } = [];
+}

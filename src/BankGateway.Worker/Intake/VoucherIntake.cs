@@ -1,0 +1,213 @@
+using System.Text;
+using BankGateway.Domain;
+using BankGateway.Domain.Catalogue;
+using BankGateway.Domain.Codes;
+using BankGateway.Domain.Vouchers;
+using BankGateway.Files.Formats;
+using BankGateway.Files.Signing;
+using BankGateway.Worker.Hosting;
+using BankGateway.Worker.Results;
+using BankGateway.Worker.Validation;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace BankGateway.Worker.Intake;
+
+/// <summary>
+/// Takes one complete voucher set: binds it by digest, verifies the finance bureau's signature,
+/// checks R01–R07, and records the voucher with every line (binary COPY) in one transaction
+/// before anything is posted. A rejected set is answered with an RJ_ notice.
+/// </summary>
+internal sealed class VoucherIntake(
+    NpgsqlDataSource db,
+    GatewayClock time,
+    CatalogueStore catalogue,
+    RejectionResults rejections,
+    DeliveryAcknowledger acknowledger,
+    ILogger<VoucherIntake> logger,
+    GatewaySettings settings)
+{
+    public async Task<IntakeOutcome> TakeAsync(VoucherSet set, Sm2PublicKey financeKey, DateOnly businessDate, string outbox, CancellationToken ct)
+    {
+        var voucherBytes = await ReadVoucherBytesAsync(set, ct);
+        string detailSm3 = set.DetailPath is null ? "" : await Sm3.HashFileHexAsync(set.DetailPath, ct);
+        string contentSm3 = ContentDigest(voucherBytes, detailSm3);
+
+        var known = await FindDeliveryAsync(contentSm3, ct);
+        if (known is not null)
+        {
+            logger.LogInformation("Intake: {Voucher} is an identical re-delivery of delivery {Id}; acknowledged again, not re-posted", set.VoucherFileName, known.Id);
+            await acknowledger.AcknowledgeAsync(known.Id, outbox, ct);
+            return new IntakeOutcome(IntakeKind.Redelivered, set.AdmDivCode, set.VoucherNo, known.VoucherId);
+        }
+
+        var now = time.UtcNow;
+        var verdict = await CheckAsync(set, voucherBytes, detailSm3, financeKey, ct);
+        if (verdict.Code != RejectCode.None)
+            return await RejectAsync(set, verdict.Voucher, contentSm3, verdict.Code, verdict.Detail!, now, outbox, ct);
+
+        var voucher = verdict.Voucher!;
+        var recorded = await RecordAsync(set, voucher, verdict.Entry!, contentSm3, businessDate, now, ct);
+        if (recorded.Code != RejectCode.None)
+            return await RejectAsync(set, voucher, contentSm3, recorded.Code, recorded.Detail!, now, outbox, ct);
+
+        logger.LogInformation("Intake: recorded voucher {Adm}/{VoucherNo} with {Lines} lines, {Amount} yuan",
+            voucher.AdmDivCode, voucher.VoucherNo, voucher.DetailCount, voucher.PayAmt);
+        return new IntakeOutcome(IntakeKind.Accepted, voucher.AdmDivCode, voucher.VoucherNo, recorded.VoucherId);
+    }
+
+    /// <summary>The identity of a delivery: SM3 over the voucher's bytes followed by the detail file's SM3 in hex.</summary>
+    internal static string ContentDigest(byte[] voucherBytes, string detailSm3)
+    {
+        var hasher = new Sm3Hasher();
+        hasher.Append(voucherBytes);
+        hasher.Append(Encoding.ASCII.GetBytes(detailSm3));
+        return hasher.FinishHex();
+    }
+
+    private async Task<byte[]> ReadVoucherBytesAsync(VoucherSet set, CancellationToken ct)
+    {
+        var info = new FileInfo(set.VoucherPath);
+        // Bounded before reading: a voucher is a few KB; anything huge is refused by the XML reader's limit anyway.
+        if (info.Length > settings.MaxVoucherBytes) return new byte[settings.MaxVoucherBytes + 1];
+        return await File.ReadAllBytesAsync(set.VoucherPath, ct);
+    }
+
+    private sealed record Verdict(RejectCode Code, string? Detail, Voucher? Voucher, CatalogueEntry? Entry);
+
+    private async Task<Verdict> CheckAsync(VoucherSet set, byte[] voucherBytes, string detailSm3, Sm2PublicKey financeKey, CancellationToken ct)
+    {
+        // R01 first: nothing a bureau did not sign is read further.
+        var signature = FinanceSignature.Verify(set.VoucherPath, set.SigPath, financeKey);
+        if (!signature.Valid)
+            return new Verdict(RejectCode.R01, $"{set.VoucherFileName}.sig: {signature.Message}", null, null);
+
+        var read = VoucherXml.Read(new MemoryStream(voucherBytes, writable: false), set.VoucherFileName);
+        if (read.Voucher is not { } voucher)
+            return new Verdict(RejectCode.R05, read.Error, null, null);
+        if (voucher.AdmDivCode != set.AdmDivCode || voucher.VoucherNo != set.VoucherNo)
+            return new Verdict(RejectCode.R05, $"{set.VoucherFileName}: AdmDivCode/VoucherNo ({voucher.AdmDivCode}/{voucher.VoucherNo}) do not match the file name", voucher, null);
+
+        if (await VoucherNumberTakenAsync(voucher, ct))
+            return new Verdict(RejectCode.R04, $"voucher {voucher.AdmDivCode}/{voucher.VoucherNo} was already received with different content", voucher, null);
+
+        if (!string.Equals(detailSm3, voucher.DetailFileSm3, StringComparison.OrdinalIgnoreCase))
+            return new Verdict(RejectCode.R02, $"{voucher.DetailFile}: SM3 is {detailSm3}, the voucher says {voucher.DetailFileSm3}", voucher, null);
+
+        var entry = await catalogue.FindAsync(voucher.StYear, voucher.DeptName, voucher.SubsidyName, ct);
+        if (entry is null)
+            return new Verdict(RejectCode.R07, $"{voucher.DeptName} / {voucher.SubsidyName} is not in the {voucher.StYear} catalogue", voucher, null);
+
+        return new Verdict(RejectCode.None, null, voucher, entry);
+    }
+
+    private sealed record Recorded(RejectCode Code, string? Detail, long VoucherId);
+
+    /// <summary>Records voucher and lines in one transaction; R06/R03 found while streaming roll it all back.</summary>
+    private async Task<Recorded> RecordAsync(VoucherSet set, Voucher voucher, CatalogueEntry entry, string contentSm3, DateOnly businessDate, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        long voucherId = await InsertVoucherAsync(connection, voucher, contentSm3, businessDate, now, ct);
+
+        var prechecker = new LinePrechecker(voucher, entry);
+        long sumFen = 0;
+        int rows;
+        try
+        {
+            await using var stream = new FileStream(set.DetailPath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            await using var reader = new IssuanceListReader(stream, voucher.DetailEncoding, voucher.DetailFile);
+            await using var recorder = await LineRecorder.StartAsync(connection, voucherId, ct);
+            while (reader.TryRead(out var line))
+            {
+                if (recorder.Rows >= voucher.DetailCount)
+                    return new Recorded(RejectCode.R03, $"{voucher.DetailFile} has more than DetailCount={voucher.DetailCount} lines", 0);
+                var (code, reportedFen) = prechecker.Check(line);
+                sumFen += reportedFen ?? 0;
+                recorder.Write(line, code, reportedFen);
+            }
+            rows = recorder.Rows;
+            if (rows != voucher.DetailCount)
+                return new Recorded(RejectCode.R03, $"{voucher.DetailFile} has {rows} lines, DetailCount is {voucher.DetailCount}", 0);
+            if (sumFen != voucher.PayAmt.Fen)
+                return new Recorded(RejectCode.R03, $"{voucher.DetailFile} lines sum to {new Money(sumFen)}, PayAmt is {voucher.PayAmt}", 0);
+            await recorder.CompleteAsync(ct);
+        }
+        catch (FileFormatException e)
+        {
+            return new Recorded(RejectCode.R06, e.Message, 0);
+        }
+
+        int chunks = (rows + settings.ChunkSize - 1) / settings.ChunkSize;
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update vouchers set chunk_count = @chunks where id = @voucherId;
+            insert into deliveries (content_sm3, adm_div_code, voucher_no, voucher_file, detail_file, outcome, voucher_id, received_at)
+            values (@contentSm3, @adm, @no, @file, @detail, 'ACCEPTED', @voucherId, @now);
+            insert into channels (adm_div_code) values (@adm) on conflict do nothing;
+            """,
+            new { chunks, voucherId, contentSm3, adm = voucher.AdmDivCode, no = voucher.VoucherNo, file = set.VoucherFileName, detail = voucher.DetailFile, now },
+            tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        if (prechecker.PhoneWarnings > 0)
+            logger.LogWarning("Intake: {Voucher} has {Count} lines with a malformed 手机号码 (paid anyway; no SMS possible)", set.VoucherFileName, prechecker.PhoneWarnings);
+        return new Recorded(RejectCode.None, null, voucherId);
+    }
+
+    private static async Task<long> InsertVoucherAsync(NpgsqlConnection connection, Voucher v, string contentSm3, DateOnly businessDate, DateTimeOffset now, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            insert into vouchers (adm_div_code, voucher_no, content_sm3, status, business_date, received_at,
+                vt_code, st_year, vou_date, dept_code, dept_name, subsidy_code, subsidy_name, period, pay_acct_no,
+                pay_acct_name, fund_channel, return_acct_no, return_acct_name, pay_amt_fen, detail_count, detail_file,
+                detail_file_sm3, detail_encoding, reissue_of)
+            values (@AdmDivCode, @VoucherNo, @contentSm3, 'RECEIVED', @businessDate, @now,
+                @VtCode, @StYear, @VouDate, @DeptCode, @DeptName, @SubsidyCode, @SubsidyName, @Period, @PayAcctNo,
+                @PayAcctName, @fundChannel, @ReturnAcctNo, @ReturnAcctName, @payAmtFen, @DetailCount, @DetailFile,
+                @DetailFileSm3, @encoding, @ReissueOf)
+            returning id
+            """,
+            new
+            {
+                v.AdmDivCode, v.VoucherNo, contentSm3, businessDate, now, v.VtCode, v.StYear, v.VouDate, v.DeptCode, v.DeptName,
+                v.SubsidyCode, v.SubsidyName, v.Period, v.PayAcctNo, v.PayAcctName, fundChannel = v.FundChannel.ToString(),
+                v.ReturnAcctNo, v.ReturnAcctName, payAmtFen = v.PayAmt.Fen, v.DetailCount, v.DetailFile, v.DetailFileSm3,
+                encoding = v.DetailEncoding == DetailEncoding.Gb18030 ? "GB18030" : "UTF-8", v.ReissueOf,
+            }, cancellationToken: ct));
+
+    private async Task<bool> VoucherNumberTakenAsync(Voucher v, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from vouchers where adm_div_code = @AdmDivCode and voucher_no = @VoucherNo)", new { v.AdmDivCode, v.VoucherNo }, cancellationToken: ct));
+    }
+
+    private sealed record KnownDelivery(long Id, long? VoucherId);
+
+    private async Task<KnownDelivery?> FindDeliveryAsync(string contentSm3, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<KnownDelivery>(new CommandDefinition(
+            "select id as Id, voucher_id as VoucherId from deliveries where content_sm3 = @contentSm3", new { contentSm3 }, cancellationToken: ct));
+    }
+
+    private async Task<IntakeOutcome> RejectAsync(VoucherSet set, Voucher? voucher, string contentSm3, RejectCode code, string detail, DateTimeOffset now, string outbox, CancellationToken ct)
+    {
+        string adm = voucher?.AdmDivCode ?? set.AdmDivCode;
+        string no = voucher?.VoucherNo ?? set.VoucherNo;
+        long deliveryId;
+        await using (var connection = await db.OpenConnectionAsync(ct))
+        {
+            deliveryId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+                insert into deliveries (content_sm3, adm_div_code, voucher_no, voucher_file, detail_file, outcome, reject_code, reject_detail, received_at)
+                values (@contentSm3, @adm, @no, @file, @detail, 'REJECTED', @code, @reason, @now)
+                on conflict (content_sm3) do update set content_sm3 = excluded.content_sm3
+                returning id
+                """,
+                new { contentSm3, adm, no, file = set.VoucherFileName, detail = set.DetailPath is null ? null : Path.GetFileName(set.DetailPath), code = code.ToString(), reason = detail, now },
+                cancellationToken: ct));
+        }
+        logger.LogWarning("Intake: rejected {Voucher} with {Code} {Reason}: {Detail}", set.VoucherFileName, code, OutcomeTable.Reason(code), detail);
+        await rejections.WriteAsync(deliveryId, outbox, ct);
+        return new IntakeOutcome(IntakeKind.Rejected, adm, no, null, code, detail);
+    }
+}

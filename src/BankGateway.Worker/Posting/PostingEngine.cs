@@ -1,0 +1,121 @@
+using BankGateway.Domain;
+using BankGateway.Worker.Hosting;
+using BankGateway.Worker.Returns;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace BankGateway.Worker.Posting;
+
+/// <summary>Progress of one voucher's posting, reported after every committed chunk.</summary>
+internal readonly record struct PostingProgress(long VoucherId, string VoucherNo, int ChunksDone, int ChunkCount, long LinesDone, long LinesTotal);
+
+/// <summary>
+/// Posts a recorded voucher in chunks, exactly once: funding, then every chunk not yet marked
+/// done, then completion with its return scheduled. Resuming after a crash is the same call.
+/// </summary>
+internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, ReturnScheduler returns, ILogger<PostingEngine> logger)
+{
+    private sealed record VoucherRow(
+        long Id, string AdmDivCode, string VoucherNo, string Status, DateOnly BusinessDate, string DeptName, string SubsidyName,
+        string Period, string PayAcctNo, string PayAcctName, long PayAmtFen, int DetailCount, int ChunkCount);
+
+    public static string TransitAccount(string payAcctNo) => "TRANSIT-" + payAcctNo;
+
+    public async Task PostAsync(long voucherId, IProgress<PostingProgress>? progress, CancellationToken ct)
+    {
+        var v = await LoadAsync(voucherId, ct);
+        if (v.Status == "COMPLETED") return;
+        if (v.Status == "HELD")
+        {
+            logger.LogInformation("Posting: voucher {VoucherNo} is held by an operator; not posted", v.VoucherNo);
+            return;
+        }
+        string transit = TransitAccount(v.PayAcctNo);
+        string subsidyKey = $"{v.DeptName}|{v.SubsidyName}|{v.Period}";
+        await FundAsync(v, transit, ct);
+
+        var done = await DoneChunksAsync(voucherId, ct);
+        int chunkSize = (v.DetailCount + v.ChunkCount - 1) / Math.Max(v.ChunkCount, 1);
+        long linesDone = 0;
+        for (int chunk = 1; chunk <= v.ChunkCount; chunk++)
+        {
+            int first = (chunk - 1) * chunkSize + 1;
+            int last = Math.Min(chunk * chunkSize, v.DetailCount);
+            if (!done.Contains(chunk))
+            {
+                ct.ThrowIfCancellationRequested(); // between chunks only: a chunk is never abandoned half-way by us
+                await PostChunkAsync(v, chunk, first, last, transit, subsidyKey, ct);
+            }
+            linesDone += last - first + 1;
+            progress?.Report(new PostingProgress(voucherId, v.VoucherNo, chunk, v.ChunkCount, linesDone, v.DetailCount));
+        }
+        await CompleteAsync(v, ct);
+    }
+
+    private async Task FundAsync(VoucherRow v, string transit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(PostingSql.Fund, new
+        {
+            voucherId = v.Id, payAcct = v.PayAcctNo, payAcctName = v.PayAcctName, transit, amount = v.PayAmtFen,
+            narrative = $"{v.DeptName}|{v.SubsidyName}|{new Money(v.PayAmtFen)}", businessDate = v.BusinessDate, now = time.UtcNow,
+        }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    private async Task PostChunkAsync(VoucherRow v, int chunk, int first, int last, string transit, string subsidyKey, CancellationToken ct)
+    {
+        // The statement runs to its commit even if shutdown is requested meanwhile: a chunk is all or nothing.
+        await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
+        await using var tx = await connection.BeginTransactionAsync(CancellationToken.None);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var r = await connection.QuerySingleAsync<(int PaidCount, long PaidFen, int FailedCount, long FailedFen, int Balances, int Failures)>(
+            new CommandDefinition(PostingSql.Chunk, new
+            {
+                voucherId = v.Id, firstRow = first, lastRow = last, chunkNo = chunk, subsidyKey, transit,
+                elements = $"{v.DeptName}|{v.SubsidyName}|", debitNarrative = $"{v.DeptName}|{v.SubsidyName}|代发 第{chunk}批",
+                businessDate = v.BusinessDate, now = time.UtcNow,
+            }, tx, commandTimeout: 0, cancellationToken: CancellationToken.None));
+        if (r.Balances != r.PaidCount)
+            throw new InvalidOperationException($"voucher {v.VoucherNo} chunk {chunk}: {r.PaidCount} credits but {r.Balances} balances updated; rolled back");
+        await tx.CommitAsync(CancellationToken.None);
+        logger.LogInformation("Posting: {VoucherNo} chunk {Chunk}/{Chunks} rows {First}-{Last}: paid {Paid} ({PaidAmt}), failed {Failed} in {Ms} ms",
+            v.VoucherNo, chunk, v.ChunkCount, first, last, r.PaidCount, new Money(r.PaidFen), r.FailedCount,
+            (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private async Task CompleteAsync(VoucherRow v, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var totals = await connection.QuerySingleOrDefaultAsync<(int FailedCount, long FailedFen)?>(new CommandDefinition("""
+            update vouchers set status = 'COMPLETED', completed_at = @now
+            where id = @id and status = 'POSTING' and chunks_done = chunk_count
+            returning failed_count, failed_fen
+            """, new { id = v.Id, now = time.UtcNow }, tx, cancellationToken: ct));
+        if (totals is { } t && t.FailedCount > 0)
+            await returns.ScheduleAsync(connection, tx, v.Id, v.BusinessDate, t.FailedCount, t.FailedFen, ct);
+        await tx.CommitAsync(ct);
+        if (totals is not null) logger.LogInformation("Posting: voucher {VoucherNo} completed", v.VoucherNo);
+    }
+
+    private async Task<VoucherRow> LoadAsync(long voucherId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleAsync<VoucherRow>(new CommandDefinition("""
+            select id, adm_div_code, voucher_no, status, business_date, dept_name, subsidy_name, period, pay_acct_no,
+                   pay_acct_name, pay_amt_fen, detail_count, chunk_count
+            from vouchers where id = @voucherId
+            """, new { voucherId }, cancellationToken: ct));
+    }
+
+    private async Task<HashSet<int>> DoneChunksAsync(long voucherId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<int>(new CommandDefinition(
+            "select chunk_no from posting_chunks where voucher_id = @voucherId", new { voucherId }, cancellationToken: ct));
+        return [.. rows];
+    }
+}

@@ -1,0 +1,87 @@
+namespace BankGateway.Worker.Posting;
+
+/// <summary>
+/// The posting statements, set-based. Each chunk is ONE statement in ONE transaction: it checks
+/// F07–F15, credits every valid line, debits the transit account by the chunk total, records the
+/// failures and writes the chunk's completion mark. A crash anywhere rolls the whole chunk back;
+/// a re-run of a committed chunk hits the posting_chunks key and changes nothing.
+/// </summary>
+internal static class PostingSql
+{
+    /// <summary>Funding, once per voucher: debit the payer account, credit the transit account (代发过渡户).</summary>
+    public const string Fund = """
+        with legs as (
+            insert into journal (voucher_id, kind, side, ref_no, account_no, amount_fen, narrative, business_date, posted_at)
+            values (@voucherId, 'F', 'D', 0, @payAcct, @amount, @narrative, @businessDate, @now),
+                   (@voucherId, 'F', 'C', 0, @transit, @amount, @narrative, @businessDate, @now)
+            on conflict do nothing
+            returning side, account_no, amount_fen)
+        insert into internal_accounts as a (account_no, name, balance_fen)
+        select account_no, case when side = 'D' then @payAcctName else '代发过渡户 ' || @payAcct end,
+               case when side = 'D' then -amount_fen else amount_fen end
+        from legs
+        on conflict (account_no) do update set balance_fen = a.balance_fen + excluded.balance_fen;
+        update vouchers set status = 'POSTING' where id = @voucherId and status = 'RECEIVED';
+        """;
+
+    /// <summary>
+    /// One chunk. Failure order follows the contract: prechecked F01–F06, then F07 (paid before for the
+    /// same person, subsidy and period), then the account checks F08–F15. A valid line that still meets
+    /// the one-payment-per-person index (a concurrent voucher paid it first) becomes F07.
+    /// </summary>
+    public const string Chunk = """
+        with c as materialized (
+            select l.row_no, l.account_no, l.amount_fen, upper(l.id_number) as id_upper,
+                   coalesce(l.precheck_code,
+                     case when exists (select 1 from journal p
+                                       where p.kind = 'P' and p.side = 'C' and p.id_number = upper(l.id_number) and p.subsidy_key = @subsidyKey) then 7
+                          when a.account_no is null then 8
+                          when a.holder_name <> l.name then 9
+                          when a.id_number <> upper(l.id_number) then 10
+                          when a.status between 1 and 5 then 10 + a.status
+                          else 0 end) as code
+            from voucher_lines l
+            left join accounts a on a.account_no = l.account_no
+            where l.voucher_id = @voucherId and l.row_no between @firstRow and @lastRow),
+        credits as (
+            insert into journal (voucher_id, kind, side, ref_no, account_no, amount_fen, narrative, id_number, subsidy_key, business_date, posted_at)
+            select @voucherId, 'P', 'C', row_no, account_no, amount_fen, @elements || fen_text(amount_fen), id_upper, @subsidyKey, @businessDate, @now
+            from c where code = 0
+            on conflict do nothing
+            returning ref_no, account_no, amount_fen),
+        balances as (
+            update accounts a set balance_fen = a.balance_fen + cr.amount_fen, gateway_posted = true, updated_at = @now
+            from credits cr where a.account_no = cr.account_no
+            returning 1),
+        failed as (
+            insert into line_failures (voucher_id, row_no, code)
+            select @voucherId, c.row_no, case when c.code = 0 then 7 else c.code end
+            from c where c.code <> 0 or not exists (select 1 from credits cr where cr.ref_no = c.row_no)
+            returning row_no),
+        paid as (select count(*)::int as n, coalesce(sum(amount_fen), 0)::bigint as fen from credits),
+        lost as (select count(*)::int as n, coalesce(sum(c.amount_fen), 0)::bigint as fen
+                 from c where c.code <> 0 or not exists (select 1 from credits cr where cr.ref_no = c.row_no)),
+        debit as (
+            insert into journal (voucher_id, kind, side, ref_no, account_no, amount_fen, narrative, business_date, posted_at)
+            select @voucherId, 'P', 'D', @chunkNo, @transit, paid.fen, @debitNarrative, @businessDate, @now
+            from paid where paid.fen > 0
+            returning amount_fen),
+        transit as (
+            update internal_accounts t set balance_fen = t.balance_fen - d.amount_fen
+            from debit d where t.account_no = @transit
+            returning 1),
+        mark as (
+            insert into posting_chunks (voucher_id, chunk_no, first_row, last_row, paid_count, paid_fen, failed_count, failed_fen, committed_at)
+            select @voucherId, @chunkNo, @firstRow, @lastRow, paid.n, paid.fen, lost.n, lost.fen, @now
+            from paid, lost
+            returning 1)
+        update vouchers v
+        set chunks_done = v.chunks_done + 1,
+            paid_count = v.paid_count + paid.n, paid_fen = v.paid_fen + paid.fen,
+            failed_count = v.failed_count + lost.n, failed_fen = v.failed_fen + lost.fen,
+            claim_expires_at = case when v.claimed_by is null then null else now() + interval '5 minutes' end
+        from paid, lost
+        where v.id = @voucherId
+        returning paid.n, paid.fen, lost.n, lost.fen, (select count(*) from balances)::int, (select count(*) from failed)::int
+        """;
+}

@@ -1,0 +1,71 @@
+using BankGateway.Files.Formats;
+using BankGateway.Files.Signing;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace BankGateway.Worker.Results;
+
+/// <summary>
+/// Every outbound file goes through here: written under a temporary name and renamed, signed the
+/// same way, and recorded with its SM3. Content is produced from the database deterministically,
+/// so the first production fixes it: a later call (re-send, crash recovery) re-creates the same
+/// bytes, checks them against the recorded digest, and never rewrites a file already in place.
+/// </summary>
+internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogger<OutboundFiles> logger)
+{
+    public sealed record Written(string Path, string Sm3, bool New);
+
+    private sealed record Recorded(string Sm3, long SizeBytes);
+
+    public async Task<Written> EnsureAsync(string outbox, string fileName, string kind, string admDivCode, long? voucherId,
+        Func<Stream, CancellationToken, Task> produce, CancellationToken ct)
+    {
+        Directory.CreateDirectory(outbox);
+        string path = Path.Combine(outbox, fileName);
+        var recorded = await FindAsync(fileName, ct);
+        if (recorded is not null && File.Exists(path) && new FileInfo(path).Length == recorded.SizeBytes)
+        {
+            if (!File.Exists(SignatureFile.SigPath(path))) SignatureFile.Write(path, bankKey.Key);
+            return new Written(path, recorded.Sm3, false);
+        }
+
+        await AtomicFile.WriteAsync(path, produce, ct);
+        string sm3 = await Sm3.HashFileHexAsync(path, ct);
+        if (recorded is not null && recorded.Sm3 != sm3)
+        {
+            // Never expected: the database changed under a file already sent. Keep the evidence, stop loudly.
+            File.Move(path, path + ".mismatch", overwrite: true);
+            throw new InvalidOperationException($"{fileName}: re-created content differs from the recorded SM3 {recorded.Sm3}; moved aside as {fileName}.mismatch");
+        }
+        SignatureFile.Write(path, bankKey.Key);
+        if (recorded is null)
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition("""
+                insert into outbound_files (file_name, kind, adm_div_code, voucher_id, sm3, size_bytes, archive_path, created_at)
+                values (@fileName, @kind, @admDivCode, @voucherId, @sm3, @size, @path, now())
+                on conflict (file_name) do nothing
+                """, new { fileName, kind, admDivCode, voucherId, sm3, size = new FileInfo(path).Length, path }, cancellationToken: ct));
+            logger.LogInformation("Results: wrote {File} (SM3 {Sm3})", fileName, sm3);
+        }
+        else
+        {
+            logger.LogInformation("Results: re-sent {File} byte for byte (SM3 {Sm3})", fileName, sm3);
+        }
+        return new Written(path, sm3, recorded is null);
+    }
+
+    private async Task<Recorded?> FindAsync(string fileName, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<Recorded>(new CommandDefinition(
+            "select sm3, size_bytes from outbound_files where file_name = @fileName", new { fileName }, cancellationToken: ct));
+    }
+}
+
+/// <summary>The bank's SM2 private key that signs every outbound file.</summary>
+internal sealed class BankKey(Sm2PrivateKey key)
+{
+    public Sm2PrivateKey Key { get; } = key;
+}

@@ -1,0 +1,55 @@
+using BankGateway.Domain.Calendar;
+using BankGateway.Files.Formats;
+using Dapper;
+using Npgsql;
+
+namespace BankGateway.Worker.Returns;
+
+/// <summary>
+/// The working-day calendar lives in the database so operators can update it without a rebuild
+/// (<c>calendar import</c>). The official data shipped with the product seeds it on first use.
+/// </summary>
+internal sealed class CalendarStore(NpgsqlDataSource db)
+{
+    public const string EmbeddedResource = "BankGateway.Worker.Calendar.cn-calendar.json";
+
+    public async Task<WorkingDayCalendar> LoadAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from calendar_years)", cancellationToken: ct)))
+        {
+            await using var shipped = typeof(CalendarStore).Assembly.GetManifestResourceStream(EmbeddedResource)
+                ?? throw new InvalidOperationException($"resource {EmbeddedResource} missing from the build");
+            await ImportAsync(CalendarJson.Read(shipped, "cn-calendar.json"), ct);
+        }
+        var years = (await connection.QueryAsync<int>(new CommandDefinition("select year from calendar_years", cancellationToken: ct))).ToList();
+        var days = (await connection.QueryAsync<(DateTime Day, string Kind)>(new CommandDefinition("select day, kind from calendar_days", cancellationToken: ct))).ToList();
+        return new WorkingDayCalendar(years.Select(y => new CalendarYear(
+            y,
+            days.Where(d => d.Day.Year == y && d.Kind == "H").Select(d => DateOnly.FromDateTime(d.Day)).ToHashSet(),
+            days.Where(d => d.Day.Year == y && d.Kind == "W").Select(d => DateOnly.FromDateTime(d.Day)).ToHashSet())));
+    }
+
+    /// <summary>Replaces every year present in <paramref name="years"/>; other years stay. Returns the years imported.</summary>
+    public async Task<IReadOnlyList<int>> ImportAsync(IEnumerable<CalendarYear> years, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var imported = new List<int>();
+        foreach (var year in years)
+        {
+            var from = new DateTime(year.Year, 1, 1);
+            var to = new DateTime(year.Year, 12, 31);
+            await connection.ExecuteAsync(new CommandDefinition(
+                "delete from calendar_days where day between @from and @to; insert into calendar_years (year) values (@y) on conflict do nothing",
+                new { from, to, y = year.Year }, tx, cancellationToken: ct));
+            var rows = year.Holidays.Select(d => new { day = d.ToDateTime(TimeOnly.MinValue), kind = "H" })
+                .Concat(year.Workdays.Select(d => new { day = d.ToDateTime(TimeOnly.MinValue), kind = "W" }));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "insert into calendar_days (day, kind) values (@day::date, @kind)", rows, tx, cancellationToken: ct));
+            imported.Add(year.Year);
+        }
+        await tx.CommitAsync(ct);
+        return imported;
+    }
+}

@@ -1,0 +1,91 @@
+using BankGateway.Worker.Database;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NUnit.Framework;
+
+namespace BankGateway.Pipeline.Tests.Database;
+
+[TestFixture]
+[NonParallelizable]
+public sealed class DatabaseLocatorTests
+{
+    private const string Configured = "Host=db.example;Database=gateway;Username=svc;Password=secret";
+    private const string FromEnvironment = "Host=env.example;Database=gateway;Username=svc";
+
+    [Test]
+    public async Task Configuration_connection_string_wins_over_the_environment()
+    {
+        var resolved = await DatabaseLocator.ResolveAsync(
+            Configuration(("ConnectionStrings:Gateway", Configured)),
+            NullLogger.Instance,
+            CancellationToken.None,
+            Environment(("BANKGATEWAY_DB", FromEnvironment)));
+
+        Assert.That(resolved, Is.EqualTo(new ResolvedDatabase(Configured, DatabaseSource.Configuration)));
+    }
+
+    [Test]
+    public async Task BANKGATEWAY_DB_is_used_when_configuration_has_none()
+    {
+        var resolved = await DatabaseLocator.ResolveAsync(
+            Configuration(("ConnectionStrings:Gateway", "")),
+            NullLogger.Instance,
+            CancellationToken.None,
+            Environment(("BANKGATEWAY_DB", FromEnvironment)));
+
+        Assert.That(resolved, Is.EqualTo(new ResolvedDatabase(FromEnvironment, DatabaseSource.Environment)));
+    }
+
+    [Test]
+    public async Task Without_either_the_embedded_default_starts_under_BANKGATEWAY_HOME()
+    {
+        await using var home = new TempHome();
+
+        var resolved = await DatabaseLocator.ResolveAsync(
+            Configuration(),
+            NullLogger.Instance,
+            CancellationToken.None,
+            Environment(("BANKGATEWAY_HOME", home.Root)));
+
+        Assert.That(resolved.Source, Is.EqualTo(DatabaseSource.Embedded));
+        await using var dataSource = DatabaseLocator.Build(resolved.ConnectionString);
+        await using var command = dataSource.CreateCommand("SELECT current_setting('application_name') || ' ' || current_database()");
+        Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo("BankGateway.Worker bankgateway"));
+        Assert.That(File.Exists(Path.Combine(home.Home.PgData, "PG_VERSION")));
+    }
+
+    [Test]
+    public void Invalid_connection_string_is_reported_without_echoing_it()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => DatabaseLocator.Build("Host=x;Password=topsecret;Bogus Key=1"));
+
+        Assert.That(error!.Message, Does.Not.Contain("topsecret"));
+    }
+
+    [Test]
+    public void Home_defaults_to_dot_bankgateway_in_the_user_home_and_honours_BANKGATEWAY_HOME()
+    {
+        var userHome = System.Environment.GetEnvironmentVariable("HOME")!;
+        var byDefault = GatewayHome.Resolve(Environment());
+        var configured = GatewayHome.Resolve(Environment(("BANKGATEWAY_HOME", "/srv/gateway")));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(byDefault.Root, Is.EqualTo(Path.Combine(userHome, ".bankgateway")));
+            Assert.That(configured.PgData, Is.EqualTo("/srv/gateway/pgdata"));
+            Assert.That(configured.Keys, Is.EqualTo("/srv/gateway/keys"));
+            Assert.That(configured.Logs, Is.EqualTo("/srv/gateway/logs"));
+            Assert.That(configured.Run, Is.EqualTo("/srv/gateway/run"));
+            Assert.That(new GatewayHome("~/x").Root, Is.EqualTo(Path.Combine(userHome, "x")));
+        });
+    }
+
+    private static IConfiguration Configuration(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))
+            .Build();
+
+    private static Func<string, string?> Environment(params (string Name, string Value)[] variables) =>
+        name => variables.FirstOrDefault(v => v.Name == name).Value;
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Runtime.Versioning;
+using BankGateway.Worker.Database;
+using Npgsql;
+using NUnit.Framework;
+
+namespace BankGateway.Pipeline.Tests.Database;
+
+[TestFixture]
+[NonParallelizable]
+public sealed class EmbeddedPostgresTests
+{
+    private TempHome _home = null!;
+
+    [SetUp]
+    public void CreateHome() => _home = new TempHome();
+
+    [TearDown]
+    public async Task RemoveHome() => await _home.DisposeAsync();
+
+    [Test]
+    public async Task First_start_initialises_the_cluster_and_serves_the_gateway_database_on_a_private_socket()
+    {
+        var connectionString = await _home.Server().StartAsync(CancellationToken.None);
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var database = await ScalarAsync(connection, "SELECT current_database()");
+        var listen = await ScalarAsync(connection, "SHOW listen_addresses");
+        var synchronousCommit = await ScalarAsync(connection, "SHOW synchronous_commit");
+        var fsync = await ScalarAsync(connection, "SHOW fsync");
+        var sharedBuffers = await ScalarAsync(connection, "SHOW shared_buffers");
+        Assert.Multiple(() =>
+        {
+            Assert.That(database, Is.EqualTo(EmbeddedPostgres.DatabaseName));
+            Assert.That(listen, Is.Empty, "no TCP port");
+            Assert.That(synchronousCommit, Is.EqualTo("on"));
+            Assert.That(fsync, Is.EqualTo("on"));
+            Assert.That(sharedBuffers, Is.EqualTo("256MB"));
+            Assert.That(File.Exists(Path.Combine(_home.Home.PgData, "PG_VERSION")));
+            Assert.That(new NpgsqlConnectionStringBuilder(connectionString).Host, Is.EqualTo(_home.Home.Run));
+        });
+    }
+
+    [Test]
+    public async Task Second_start_reuses_the_running_server()
+    {
+        await _home.Server().StartAsync(CancellationToken.None);
+        var firstPid = _home.Server().ReadLivePostmasterPid();
+
+        await _home.Server().StartAsync(CancellationToken.None);
+
+        Assert.That(firstPid, Is.Not.Null);
+        Assert.That(_home.Server().ReadLivePostmasterPid(), Is.EqualTo(firstPid));
+    }
+
+    [Test]
+    public async Task Start_after_the_postmaster_was_killed_recovers_committed_data()
+    {
+        var connectionString = await _home.Server().StartAsync(CancellationToken.None);
+        await ExecuteAsync(connectionString, "CREATE TABLE ledger (id int PRIMARY KEY, amount bigint); INSERT INTO ledger VALUES (1, 12345)");
+        NpgsqlConnection.ClearAllPools();
+        var killedPid = _home.Server().ReadLivePostmasterPid()!.Value;
+
+        using (var postmaster = Process.GetProcessById(killedPid))
+        {
+            postmaster.Kill();
+            await postmaster.WaitForExitAsync();
+        }
+
+        Assert.That(File.Exists(Path.Combine(_home.Home.PgData, "postmaster.pid")), "the killed server leaves a stale pid file");
+
+        connectionString = await _home.Server().StartAsync(CancellationToken.None);
+
+        Assert.That(_home.Server().ReadLivePostmasterPid(), Is.Not.Null.And.Not.EqualTo(killedPid));
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        Assert.That(await ScalarAsync(connection, "SELECT amount FROM ledger WHERE id = 1"), Is.EqualTo(12345L));
+    }
+
+    [Test]
+    public async Task Two_commands_starting_at_once_share_one_cluster()
+    {
+        var starts = await Task.WhenAll(
+            Task.Run(() => _home.Server().StartAsync(CancellationToken.None)),
+            Task.Run(() => _home.Server().StartAsync(CancellationToken.None)));
+
+        Assert.That(starts[1], Is.EqualTo(starts[0]));
+        await using var connection = new NpgsqlConnection(starts[0]);
+        await connection.OpenAsync();
+        Assert.That(Directory.Exists(_home.Home.PgData + ".initializing"), Is.False);
+    }
+
+    [Test]
+    public void Missing_binaries_fail_with_the_install_hint()
+    {
+        var server = _home.Server(new EmbeddedPostgresOptions { SearchPath = string.Empty, SearchRoots = [] });
+
+        var error = Assert.ThrowsAsync<EmbeddedPostgresException>(() => server.StartAsync(CancellationToken.None));
+
+        Assert.That(
+            error!.Message,
+            Is.EqualTo("PostgreSQL server binaries not found (initdb, pg_ctl). Install them: sudo apt-get install postgresql  — or set ConnectionStrings:Gateway / BANKGATEWAY_DB"));
+    }
+
+    [Test]
+    [UnsupportedOSPlatform("windows")]
+    public async Task As_root_the_server_runs_as_the_postgres_account_even_with_a_home_in_a_private_folder()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            Assert.Ignore("Only meaningful when the tests run as root.");
+        }
+
+        // Like /root: a folder only its owner may enter, with the home inside it.
+        var privateParent = Path.Combine(Path.GetTempPath(), "bgp-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(privateParent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var home = new TempHome(privateParent);
+        try
+        {
+            await home.Server().StartAsync(CancellationToken.None);
+
+            var uid = File.ReadLines($"/proc/{home.Server().ReadLivePostmasterPid()}/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            Assert.Multiple(() =>
+            {
+                Assert.That(uid.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1], Is.Not.EqualTo("0"));
+                Assert.That(File.GetUnixFileMode(privateParent) & UnixFileMode.OtherExecute, Is.EqualTo(UnixFileMode.OtherExecute));
+                Assert.That(File.GetUnixFileMode(privateParent) & UnixFileMode.OtherRead, Is.EqualTo(UnixFileMode.None), "traverse only, no listing");
+                Assert.That(File.GetUnixFileMode(home.Home.Keys) & (UnixFileMode.OtherExecute | UnixFileMode.GroupExecute), Is.EqualTo(UnixFileMode.None), "keys stay private");
+            });
+        }
+        finally
+        {
+            await home.DisposeAsync();
+            Directory.Delete(privateParent, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Stop_then_start_brings_the_same_data_back()
+    {
+        var connectionString = await _home.Server().StartAsync(CancellationToken.None);
+        await ExecuteAsync(connectionString, "CREATE TABLE kept (id int)");
+        NpgsqlConnection.ClearAllPools();
+
+        await _home.Server().StopAsync(CancellationToken.None);
+        Assert.That(_home.Server().ReadLivePostmasterPid(), Is.Null);
+
+        connectionString = await _home.Server().StartAsync(CancellationToken.None);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        Assert.That(await ScalarAsync(connection, "SELECT count(*) FROM kept"), Is.EqualTo(0L));
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+}
