@@ -65,10 +65,18 @@ public static class KeyFiles
         {
             throw new KeyFileException($"Key file '{path}' cannot be created: {ex.Message}", ex);
         }
-        using (stream)
+        try
         {
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(text));
-            stream.Flush(flushToDisk: true);
+            using (stream)
+            {
+                stream.Write(System.Text.Encoding.ASCII.GetBytes(text));
+                stream.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            File.Delete(path); // we created it: never leave a truncated key behind
+            throw;
         }
     }
 }

@@ -20,7 +20,7 @@ internal static class Sm2Curve
 
     /// <summary>True when <paramref name="parameters"/> is the SM2 curve (named, or explicit but identical).</summary>
     internal static bool IsSm2(ECDomainParameters parameters) =>
-        parameters is ECNamedDomainParameters named && named.Name.Equals(Oid)
+        (parameters is ECNamedDomainParameters named && named.Name.Equals(Oid))
         || (parameters.Curve.Equals(Domain.Curve) && parameters.G.Equals(Domain.G) && parameters.N.Equals(Domain.N));
 
     /// <summary>A DER-encoding SM2 signer with SM3 (our fast digest) and the default signer ID.</summary>

@@ -26,7 +26,7 @@ internal sealed class ClearingService(NpgsqlDataSource db, Results.OutboundFiles
                 from vouchers
                 where status = 'COMPLETED' and business_date = @date and paid_fen > 0
                 order by adm_div_code, pay_acct_no, voucher_no
-                """, new { date = date.ToDateTime(TimeOnly.MinValue) }, cancellationToken: ct))).ToList();
+                """, new { date }, cancellationToken: ct))).ToList();
         }
         var requests = new List<Request>();
         foreach (var bureau in paid.GroupBy(p => p.AdmDivCode))
@@ -50,7 +50,7 @@ internal sealed class ClearingService(NpgsqlDataSource db, Results.OutboundFiles
             values (@adm, @date, @count, @fen, @name, now())
             on conflict (adm_div_code, clear_date) do update set file_name = excluded.file_name
             returning voucher_count, total_fen
-            """, new { adm = request.AdmDivCode, date = request.ClearDate.ToDateTime(TimeOnly.MinValue), count = request.VoucherCount, fen = request.TotalAmt.Fen, name },
+            """, new { adm = request.AdmDivCode, date = request.ClearDate, count = request.VoucherCount, fen = request.TotalAmt.Fen, name },
             cancellationToken: ct));
         if (recorded is { } r && (r.VoucherCount != request.VoucherCount || r.TotalFen != request.TotalAmt.Fen))
             logger.LogError("Clearing: {File} was already sent for {Count} vouchers / {Amount} yuan; vouchers completed since then need a supplementary request",

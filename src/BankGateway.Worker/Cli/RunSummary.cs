@@ -14,7 +14,7 @@ namespace BankGateway.Worker.Cli;
 internal static class RunSummary
 {
     private sealed record VoucherLine(long Id, string AdmDivCode, string VoucherNo, string Status, int DetailCount, long PayAmtFen,
-        int PaidCount, long PaidFen, int FailedCount, long FailedFen, DateTime? DueDate, bool? DueCovered);
+        int PaidCount, long PaidFen, int FailedCount, long FailedFen, DateOnly? DueDate, bool? DueCovered);
 
     public static async Task PrintAsync(IServiceProvider services, RunReport report, string outbox, CancellationToken ct)
     {

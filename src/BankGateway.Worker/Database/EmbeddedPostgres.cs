@@ -234,6 +234,7 @@ public sealed class EmbeddedPostgres
                 "--auth-local=trust",
                 "--auth-host=reject",
                 "--no-instructions",
+                .. _options.SyncAfterInitDb ? Array.Empty<string>() : ["--no-sync"],
             ],
             cancellationToken);
         if (!result.Succeeded)

@@ -17,4 +17,10 @@ public sealed record EmbeddedPostgresOptions
 
     /// <summary>How long <c>pg_ctl</c> may wait for the server to accept connections (crash recovery included).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Whether initdb flushes the new cluster to disk (about 3 s). Only tests turn it off: a
+    /// process kill never loses the page cache, only a power cut does.
+    /// </summary>
+    internal bool SyncAfterInitDb { get; init; } = true;
 }

@@ -14,8 +14,8 @@ namespace BankGateway.Worker.Results;
 internal sealed class VoucherResults(NpgsqlDataSource db, OutboundFiles outbound)
 {
     private sealed record Completed(
-        long Id, string AdmDivCode, string VoucherNo, DateTime BusinessDate, DateTime ReceivedAt, DateTime CompletedAt,
-        int DetailCount, long PayAmtFen, int PaidCount, long PaidFen, int FailedCount, long FailedFen, DateTime? DueDate);
+        long Id, string AdmDivCode, string VoucherNo, DateOnly BusinessDate, DateTime ReceivedAt, DateTime CompletedAt,
+        int DetailCount, long PayAmtFen, int PaidCount, long PaidFen, int FailedCount, long FailedFen, DateOnly? DueDate);
 
     public async Task<(string Result, string Receipt)> WriteAsync(long voucherId, string outbox, CancellationToken ct)
     {
@@ -47,7 +47,7 @@ internal sealed class VoucherResults(NpgsqlDataSource db, OutboundFiles outbound
             FailedAmt: new Money(v.FailedFen),
             ResultFile: resultName,
             ResultFileSm3: result.Sm3,
-            ReturnDate: v.DueDate is { } due ? DateOnly.FromDateTime(due) : null);
+            ReturnDate: v.DueDate);
         var written = await outbound.EnsureAsync(outbox, FileNames.Receipt(v.AdmDivCode, v.VoucherNo), "HD", v.AdmDivCode, v.Id,
             (stream, _) => { VoucherReceiptXml.Write(receipt, stream); return Task.CompletedTask; }, ct);
         return (result.Path, written.Path);

@@ -23,11 +23,11 @@ internal sealed class CalendarStore(NpgsqlDataSource db)
             await ImportAsync(CalendarJson.Read(shipped, "cn-calendar.json"), ct);
         }
         var years = (await connection.QueryAsync<int>(new CommandDefinition("select year from calendar_years", cancellationToken: ct))).ToList();
-        var days = (await connection.QueryAsync<(DateTime Day, string Kind)>(new CommandDefinition("select day, kind from calendar_days", cancellationToken: ct))).ToList();
+        var days = (await connection.QueryAsync<(DateOnly Day, string Kind)>(new CommandDefinition("select day, kind from calendar_days", cancellationToken: ct))).ToList();
         return new WorkingDayCalendar(years.Select(y => new CalendarYear(
             y,
-            days.Where(d => d.Day.Year == y && d.Kind == "H").Select(d => DateOnly.FromDateTime(d.Day)).ToHashSet(),
-            days.Where(d => d.Day.Year == y && d.Kind == "W").Select(d => DateOnly.FromDateTime(d.Day)).ToHashSet())));
+            days.Where(d => d.Day.Year == y && d.Kind == "H").Select(d => d.Day).ToHashSet(),
+            days.Where(d => d.Day.Year == y && d.Kind == "W").Select(d => d.Day).ToHashSet())));
     }
 
     /// <summary>Replaces every year present in <paramref name="years"/>; other years stay. Returns the years imported.</summary>

@@ -20,7 +20,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
 {
     public sealed record Executed(string AdmDivCode, string VoucherNo, DateOnly DueDate, int Count, Money Amount, string NoticePath);
 
-    private sealed record DueReturn(long VoucherId, string AdmDivCode, string VoucherNo, DateTime DueDate, int ReturnCount, long ReturnFen,
+    private sealed record DueReturn(long VoucherId, string AdmDivCode, string VoucherNo, DateOnly DueDate, int ReturnCount, long ReturnFen,
         string ReturnAcctNo, string ReturnAcctName, string PayAcctNo, string DeptName, string SubsidyName);
 
     /// <summary>Executes every return due on or before <paramref name="date"/> not yet executed, then makes sure every executed return has its TH_.</summary>
@@ -39,7 +39,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
                 where r.status = 'EXECUTED' and r.due_date <= @date
                   and not exists (select 1 from outbound_files o where o.file_name = 'TH_' || v.adm_div_code || '_' || v.voucher_no || '.xml')
                 order by r.due_date, r.voucher_id
-                """, new { date = date.ToDateTime(TimeOnly.MinValue) }, cancellationToken: ct))).ToList();
+                """, new { date }, cancellationToken: ct))).ToList();
         }
         foreach (var voucherId in executed) done.Add(await WriteNoticeAsync(voucherId, outbox, ct));
         return done;
@@ -57,7 +57,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
             order by r.due_date, r.voucher_id
             limit 1
             for update of r skip locked
-            """, new { date = date.ToDateTime(TimeOnly.MinValue) }, tx, cancellationToken: ct));
+            """, new { date }, tx, cancellationToken: ct));
         if (due is null) return null;
         var now = time.UtcNow;
         if (due.ReturnFen > 0)
@@ -73,7 +73,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
                 """, new
             {
                 id = due.VoucherId, transit, fen = due.ReturnFen, returnAcct = due.ReturnAcctNo, returnName = due.ReturnAcctName,
-                narrative = $"{due.DeptName}|{due.SubsidyName}|退回 {new Money(due.ReturnFen)}", date = DateOnly.FromDateTime(due.DueDate), now,
+                narrative = $"{due.DeptName}|{due.SubsidyName}|退回 {new Money(due.ReturnFen)}", date = due.DueDate, now,
             }, tx, cancellationToken: ct));
         }
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -85,7 +85,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
     }
 
     private sealed record NoticeHead(string AdmDivCode, string VoucherNo, string FundChannel, string ReturnAcctNo, string ReturnAcctName,
-        DateTime DueDate, int ReturnCount, long ReturnFen);
+        DateOnly DueDate, int ReturnCount, long ReturnFen);
 
     private async Task<Executed> WriteNoticeAsync(long voucherId, string outbox, CancellationToken ct)
     {
@@ -105,7 +105,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
                 .Select(l => new ReturnLine(l.SeqNo, new Money(l.Fen ?? 0), (FailureCode)l.Code))
                 .ToList();
         }
-        var dueDate = DateOnly.FromDateTime(head.DueDate);
+        var dueDate = head.DueDate;
         var notice = new ReturnNotice(head.VoucherNo, head.AdmDivCode, Enum.Parse<FundChannel>(head.FundChannel), head.ReturnAcctNo,
             head.ReturnAcctName, dueDate, head.ReturnCount, new Money(head.ReturnFen), lines);
         var written = await outbound.EnsureAsync(outbox, FileNames.ReturnNotice(head.AdmDivCode, head.VoucherNo), "TH", head.AdmDivCode, voucherId,

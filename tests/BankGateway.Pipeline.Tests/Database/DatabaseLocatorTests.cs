@@ -46,7 +46,8 @@ public sealed class DatabaseLocatorTests
             Configuration(),
             NullLogger.Instance,
             CancellationToken.None,
-            Environment(("BANKGATEWAY_HOME", home.Root)));
+            Environment(("BANKGATEWAY_HOME", home.Root)),
+            TempHome.FastOptions);
 
         Assert.That(resolved.Source, Is.EqualTo(DatabaseSource.Embedded));
         await using var dataSource = DatabaseLocator.Build(resolved.ConnectionString);

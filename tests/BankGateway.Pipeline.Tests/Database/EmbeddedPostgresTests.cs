@@ -94,7 +94,7 @@ public sealed class EmbeddedPostgresTests
     [Test]
     public void Missing_binaries_fail_with_the_install_hint()
     {
-        var server = _home.Server(new EmbeddedPostgresOptions { SearchPath = string.Empty, SearchRoots = [] });
+        var server = _home.Server(TempHome.FastOptions with { SearchPath = string.Empty, SearchRoots = [] });
 
         var error = Assert.ThrowsAsync<EmbeddedPostgresException>(() => server.StartAsync(CancellationToken.None));
 
