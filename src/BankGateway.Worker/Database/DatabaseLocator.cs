@@ -98,6 +98,10 @@ public static class DatabaseLocator
         }
 
         settings.ApplicationName ??= ApplicationName;
+        // A killed worker's session must end within seconds, even mid-statement, so its voucher claim
+        // lapses and its open chunk transaction rolls back (PostgreSQL 14+).
+        if (settings.Options?.Contains("client_connection_check_interval", StringComparison.Ordinal) != true)
+            settings.Options = $"{settings.Options} -c client_connection_check_interval=2000".Trim();
         return new NpgsqlDataSourceBuilder(settings.ConnectionString).Build();
     }
 

@@ -51,9 +51,17 @@ internal sealed class LocalPipeline(
 
     private async Task PostPendingAsync(IProgress<PostingProgress>? progress, RunReport report, CancellationToken ct)
     {
-        var claims = new VoucherClaims(db);
-        while (!ct.IsCancellationRequested && await claims.ClaimNextAsync(ct) is { } voucherId)
+        await using var claims = new VoucherClaims(db);
+        // A worker that just died may still look alive until its server session notices (a few seconds).
+        var patience = clock.Provider.GetUtcNow() + TimeSpan.FromSeconds(30);
+        while (!ct.IsCancellationRequested)
         {
+            if (await claims.ClaimNextAsync(ct) is not { } voucherId)
+            {
+                if (await claims.HeldElsewhereAsync(ct) == 0 || clock.Provider.GetUtcNow() > patience) break;
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                continue;
+            }
             try
             {
                 await posting.PostAsync(voucherId, progress, ct);

@@ -71,6 +71,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
         await using var tx = await connection.BeginTransactionAsync(CancellationToken.None);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        logger.LogInformation("Posting: {VoucherNo} chunk {Chunk}/{Chunks} begins", v.VoucherNo, chunk, v.ChunkCount);
         var r = await connection.QuerySingleAsync<(int PaidCount, long PaidFen, int FailedCount, long FailedFen, int Balances, int Failures)>(
             new CommandDefinition(PostingSql.Chunk, new
             {
@@ -81,7 +82,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         if (r.Balances != r.PaidCount)
             throw new InvalidOperationException($"voucher {v.VoucherNo} chunk {chunk}: {r.PaidCount} credits but {r.Balances} balances updated; rolled back");
         await tx.CommitAsync(CancellationToken.None);
-        logger.LogInformation("Posting: {VoucherNo} chunk {Chunk}/{Chunks} rows {First}-{Last}: paid {Paid} ({PaidAmt}), failed {Failed} in {Ms} ms",
+        logger.LogInformation("Posting: {VoucherNo} chunk {Chunk}/{Chunks} committed, rows {First}-{Last}: paid {Paid} ({PaidAmt}), failed {Failed} in {Ms} ms",
             v.VoucherNo, chunk, v.ChunkCount, first, last, r.PaidCount, new Money(r.PaidFen), r.FailedCount,
             (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }

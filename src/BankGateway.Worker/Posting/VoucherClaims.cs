@@ -4,38 +4,66 @@ using Npgsql;
 namespace BankGateway.Worker.Posting;
 
 /// <summary>
-/// Which worker posts which voucher: a row claim taken with FOR UPDATE SKIP LOCKED and held by a
-/// lease that every committed chunk renews. A dead worker's claim lapses and another takes over;
-/// the chunk marks make the takeover pay nothing twice.
+/// Which worker posts which voucher: a row claim taken with FOR UPDATE SKIP LOCKED, held by a lease
+/// that every committed chunk renews and by the worker's own PostgreSQL session. A claim lapses when
+/// its lease expires or its session is gone (the worker died: the server closes its session), so
+/// another worker takes over at once; the chunk marks make the takeover pay nothing twice.
 /// </summary>
-internal sealed class VoucherClaims(NpgsqlDataSource db)
+internal sealed class VoucherClaims(NpgsqlDataSource db) : IAsyncDisposable
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
 
-    public string WorkerId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24];
+    private NpgsqlConnection? _session;
+    private int _sessionPid;
+
+    public string WorkerId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
     /// <summary>Claims the oldest voucher waiting to post, or null when none is free.</summary>
     public async Task<long?> ClaimNextAsync(CancellationToken ct)
     {
+        await EnsureSessionAsync(ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition("""
-            update vouchers set claimed_by = @me, claim_expires_at = now() + @lease
+            update vouchers set claimed_by = @me, claim_pid = @pid, claim_expires_at = now() + @lease
             where id = (
-                select id from vouchers
+                select id from vouchers v
                 where status in ('RECEIVED', 'POSTING')
-                  and (claimed_by is null or claimed_by = @me or claim_expires_at < now())
+                  and (claimed_by is null or claimed_by = @me or claim_expires_at < now()
+                       or not exists (select 1 from pg_stat_activity a where a.pid = v.claim_pid))
                 order by received_at, id
                 limit 1
                 for update skip locked)
             returning id
-            """, new { me = WorkerId, lease = Lease }, cancellationToken: ct));
+            """, new { me = WorkerId, pid = _sessionPid, lease = Lease }, cancellationToken: ct));
+    }
+
+    /// <summary>Vouchers still waiting to post that another live worker holds.</summary>
+    public async Task<int> HeldElsewhereAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+            select count(*)::int from vouchers where status in ('RECEIVED', 'POSTING') and claimed_by is not null and claimed_by <> @me
+            """, new { me = WorkerId }, cancellationToken: ct));
     }
 
     public async Task ReleaseAsync(long voucherId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
-            "update vouchers set claimed_by = null, claim_expires_at = null where id = @voucherId and claimed_by = @me",
+            "update vouchers set claimed_by = null, claim_pid = null, claim_expires_at = null where id = @voucherId and claimed_by = @me",
             new { voucherId, me = WorkerId }, cancellationToken: ct));
+    }
+
+    // One idle session per worker stands for its liveness; it is never used for work.
+    private async Task EnsureSessionAsync(CancellationToken ct)
+    {
+        if (_session is not null) return;
+        _session = await db.OpenConnectionAsync(ct);
+        _sessionPid = _session.ProcessID;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_session is not null) await _session.DisposeAsync();
     }
 }

@@ -60,8 +60,10 @@ create table vouchers (
     paid_fen          bigint not null default 0,
     failed_count      int not null default 0,
     failed_fen        bigint not null default 0,
-    -- claim with a lease: one worker posts a voucher at a time
+    -- claim with a lease: one worker posts a voucher at a time. claim_pid is the claiming worker's
+    -- PostgreSQL session: when that session is gone the worker is gone, and the claim lapses at once.
     claimed_by        text,
+    claim_pid         int,
     claim_expires_at  timestamptz,
     unique (adm_div_code, voucher_no)
 );

@@ -1,0 +1,1 @@
+MEQCIETowiwPZtaxfB/pgo/qZMKeKQvkjTCuX1/XHO7seDF0AiB5kJAtvw0JjdbpgDTRbgsK1Y2+V9Xddh+e0nLShKylPg==
