@@ -1,1 +1,1 @@
-MEQCIETowiwPZtaxfB/pgo/qZMKeKQvkjTCuX1/XHO7seDF0AiB5kJAtvw0JjdbpgDTRbgsK1Y2+V9Xddh+e0nLShKylPg==
+MEYCIQDbd8ztiPEt3shGOxEpOzCv8yBk6iv5uexT+ZWgHmzvRgIhANyKqCtAsJYuQMS+km1j4GIPaF7sMxLALL0vLyoKu3EN

@@ -126,7 +126,7 @@ internal static class ParseBenchmark
         return output.Split(' ', 2)[0].Trim();
     }
 
-    private static bool ResetPeakRss()
+    internal static bool ResetPeakRss()
     {
         try
         {
@@ -137,7 +137,7 @@ internal static class ParseBenchmark
         catch (UnauthorizedAccessException) { return false; }
     }
 
-    private static long PeakRssKb()
+    internal static long PeakRssKb()
     {
         foreach (var l in File.ReadLines("/proc/self/status"))
             if (l.StartsWith("VmHWM:", StringComparison.Ordinal))

@@ -20,6 +20,8 @@ internal static class CommandContext
 
     public static async Task<ServiceProvider> StartAsync(string? bankKey, CancellationToken ct)
     {
+        // Logs, CI and pipes have no terminal width: keep summary tables on one line each.
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
         var configuration = GatewayRuntime.LoadConfiguration();
         return await GatewayRuntime.StartAsync(configuration, CreateLoggers(configuration), bankKey, null, ct);
     }

@@ -75,7 +75,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         var r = await connection.QuerySingleAsync<(int PaidCount, long PaidFen, int FailedCount, long FailedFen, int Balances, int Failures)>(
             new CommandDefinition(PostingSql.Chunk, new
             {
-                voucherId = v.Id, firstRow = first, lastRow = last, chunkNo = chunk, subsidyKey, transit,
+                voucherId = v.Id, adm = v.AdmDivCode, firstRow = first, lastRow = last, chunkNo = chunk, subsidyKey, transit,
                 elements = $"{v.DeptName}|{v.SubsidyName}|", debitNarrative = $"{v.DeptName}|{v.SubsidyName}|代发 第{chunk}批",
                 businessDate = v.BusinessDate, now = time.UtcNow,
             }, tx, commandTimeout: 0, cancellationToken: CancellationToken.None));

@@ -35,6 +35,14 @@ internal static class PostingSql
                    coalesce(l.precheck_code,
                      case when exists (select 1 from journal p
                                        where p.kind = 'P' and p.side = 'C' and p.id_number = upper(l.id_number) and p.subsidy_key = @subsidyKey) then 7
+                          -- a re-issue (补发) of an original line that was in fact paid
+                          when l.orig_voucher_no <> '' and exists (
+                                select 1 from vouchers ov
+                                join voucher_lines ol on ol.voucher_id = ov.id and ol.seq_no = l.orig_seq_no
+                                     -- 序号 is the row's position in a well-formed list: an index lookup, not a scan
+                                     and ol.row_no = case when l.orig_seq_no ~ '^[0-9]{1,9}$' then l.orig_seq_no::int end
+                                join journal oj on oj.voucher_id = ov.id and oj.kind = 'P' and oj.side = 'C' and oj.ref_no = ol.row_no
+                                where ov.adm_div_code = @adm and ov.voucher_no = l.orig_voucher_no) then 7
                           when a.account_no is null then 8
                           when a.holder_name <> l.name then 9
                           when a.id_number <> upper(l.id_number) then 10

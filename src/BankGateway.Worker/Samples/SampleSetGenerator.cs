@@ -370,7 +370,9 @@ public static class SampleSetGenerator
         private SamplePerson Held(AccountStatus status = AccountStatus.Normal, bool idEndsWithX = false, string? name = null, bool? male = null)
         {
             var p = people.Next(idEndsWithX, name, male);
-            _accounts.Add(new AccountMasterRow(p.AccountNo, p.Name, p.IdNumber, status, people.Balance(), 0));
+            var balance = people.Balance();
+            // A closed account holds nothing.
+            _accounts.Add(new AccountMasterRow(p.AccountNo, p.Name, p.IdNumber, status, status == AccountStatus.Closed ? Money.Zero : balance, 0));
             return p;
         }
 

@@ -92,6 +92,9 @@ create table voucher_lines (
     primary key (voucher_id, row_no)
 );
 
+-- Re-issue (补发) lines are few: this small partial index finds them without touching the rest.
+create index voucher_lines_reissue on voucher_lines (voucher_id) where orig_voucher_no <> '';
+
 -- Failures found when posting (F07–F15) and copies of prechecked ones, one row per failed line.
 create table line_failures (
     voucher_id  bigint not null,
@@ -231,3 +234,17 @@ begin
 end $$;
 create trigger audit_log_no_change before update or delete on audit_log
     for each row execute function audit_log_is_append_only();
+
+-- 补发 links, readable both ways: a re-issue line to the failed original it names, and an original
+-- to every later line that re-issued it.
+create view reissue_links as
+select rv.id as reissue_voucher_id, rv.voucher_no as reissue_voucher_no, rl.row_no as reissue_row_no, rl.seq_no as reissue_seq_no,
+       rv.adm_div_code, rl.orig_voucher_no, rl.orig_seq_no,
+       ov.id as orig_voucher_id, ol.row_no as orig_row_no,
+       f.code as orig_failure_code
+from voucher_lines rl
+join vouchers rv on rv.id = rl.voucher_id
+left join vouchers ov on ov.adm_div_code = rv.adm_div_code and ov.voucher_no = rl.orig_voucher_no
+left join voucher_lines ol on ol.voucher_id = ov.id and ol.seq_no = rl.orig_seq_no
+left join line_failures f on f.voucher_id = ol.voucher_id and f.row_no = ol.row_no
+where rl.orig_voucher_no <> '';
