@@ -1,15 +1,19 @@
 using BankGateway.Benchmarks;
 
-// Verb dispatcher: `parse [--lines N]`; add `pipeline` here.
+// Verb dispatcher: `parse [--lines N]`, `pipeline [--lines N] [--chunk-size C] ...` (see specs/performance.md).
 var verbs = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal)
 {
     ["parse"] = ParseBenchmark.Run,
+    ["pipeline"] = PipelineBenchmark.Run,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
 {
     Console.Error.WriteLine($"usage: BankGateway.Benchmarks <{string.Join("|", verbs.Keys)}> [options]");
     Console.Error.WriteLine("  parse [--lines N]   issuance-list decode+parse+field checks, peak RSS, SM3 vs openssl (N default 1,000,000)");
+    Console.Error.WriteLine("  pipeline [--lines N] [--chunk-size C] [--accounts-multiple M]   product end to end vs raw set-based limit vs naive row-by-row, one fresh database");
+    Console.Error.WriteLine("  pipeline --sweep C1,C2,... [--repeat R]   lines/s per chunk size (fresh database per run)");
+    Console.Error.WriteLine("  pipeline --profile [--accounts-multiple M]   stages one by one + EXPLAIN (ANALYZE, BUFFERS) of one chunk statement");
     return 2;
 }
 return verb(args[1..]);
