@@ -216,6 +216,8 @@ internal static partial class PipelineBenchmark
         PrintPhase("stage posting", postS, o.Lines, postKb, $"PostingEngine.PostAsync: funding + {run.ChunkCount} chunk statement(s) of {run.ChunkSize:N0} + completion");
         PrintChunkTimes(logs.Since(TimeSpan.Zero));
 
+        if (true) await run.ExplainResultsAsync(voucherId, ct);
+        await run.QuiesceAsync(ct);
         var (resultS, resultKb, _) = await Measure(async () => await services.GetRequiredService<VoucherResults>().WriteAsync(voucherId, run.Outbox, ct));
         PrintPhase("stage results", resultS, o.Lines, resultKb, "VoucherResults.WriteAsync: RS_ query + CSV + SM3 + SM2 sign, HD_ + sign");
 
@@ -464,8 +466,8 @@ internal static partial class PipelineBenchmark
         /// <summary>EXPLAIN (ANALYZE, BUFFERS) of chunk 1 exactly as PostingEngine would run it, then rolled back.</summary>
         public async Task ExplainChunkAsync(long voucherId, CancellationToken ct)
         {
-            var v = await QueryAsync<(string DeptName, string SubsidyName, string Period, string PayAcctNo, DateOnly BusinessDate, int DetailCount, int ChunkCount)>(
-                "select dept_name, subsidy_name, period, pay_acct_no, business_date, detail_count, chunk_count from vouchers where id = @voucherId", new { voucherId }, ct);
+            var v = await QueryAsync<(string AdmDivCode, string DeptName, string SubsidyName, string Period, string PayAcctNo, DateOnly BusinessDate, int DetailCount, int ChunkCount)>(
+                "select adm_div_code, dept_name, subsidy_name, period, pay_acct_no, business_date, detail_count, chunk_count from vouchers where id = @voucherId", new { voucherId }, ct);
             int chunkSize = (v.DetailCount + v.ChunkCount - 1) / Math.Max(v.ChunkCount, 1);
             var stats = await QueryAsync<(long Accounts, long Lines, long Journal)>(
                 "select (select count(*) from accounts), (select count(*) from voucher_lines), (select count(*) from journal)", null, ct);
@@ -480,7 +482,8 @@ internal static partial class PipelineBenchmark
             await using var tx = await connection.BeginTransactionAsync(ct);
             var plan = (await connection.QueryAsync<string>(new CommandDefinition("explain (analyze, buffers) " + PostingSql.Chunk, new
             {
-                voucherId, firstRow = 1, lastRow = Math.Min(chunkSize, v.DetailCount), chunkNo = 1, subsidyKey = $"{v.DeptName}|{v.SubsidyName}|{v.Period}",
+                // The parameters PostingEngine.PostChunkAsync passes (a superset is fine: Dapper sends only those the text names).
+                voucherId, adm = v.AdmDivCode, firstRow = 1, lastRow = Math.Min(chunkSize, v.DetailCount), chunkNo = 1, subsidyKey = $"{v.DeptName}|{v.SubsidyName}|{v.Period}",
                 transit = PostingEngine.TransitAccount(v.PayAcctNo), elements = $"{v.DeptName}|{v.SubsidyName}|", debitNarrative = $"{v.DeptName}|{v.SubsidyName}|代发 第1批",
                 businessDate = v.BusinessDate, now = DateTimeOffset.UtcNow,
             }, tx, commandTimeout: 0, cancellationToken: ct))).ToList();
@@ -491,6 +494,27 @@ internal static partial class PipelineBenchmark
 
         private static string AnalysedWord(DateTime? analyze, DateTime? autoAnalyze) =>
             analyze is null && autoAnalyze is null ? "never analysed" : analyze is null || autoAnalyze > analyze ? "auto-analysed" : "analysed by setup";
+
+        /// <summary>EXPLAIN (ANALYZE, BUFFERS) of the RS_ rows query (a copy of the one in VoucherResults.WriteResultRowsAsync).</summary>
+        public async Task ExplainResultsAsync(long voucherId, CancellationToken ct)
+        {
+            await using var connection = await Db.OpenConnectionAsync(ct);
+            await using var command = new NpgsqlCommand("""
+                explain (analyze, buffers)
+                select l.seq_no, l.name, l.id_number, l.account_no, l.amount_text, f.code, j.id, j.posted_at
+                from voucher_lines l
+                left join line_failures f on f.voucher_id = l.voucher_id and f.row_no = l.row_no
+                left join journal j on j.voucher_id = l.voucher_id and j.kind = 'P' and j.side = 'C' and j.ref_no = l.row_no
+                where l.voucher_id = $1
+                order by l.row_no
+                """, connection) { CommandTimeout = 0 };
+            command.Parameters.AddWithValue(voucherId);
+            var plan = new List<string>();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+                while (await reader.ReadAsync(ct)) plan.Add(reader.GetString(0));
+            Console.WriteLine("explain: the RS_ rows query (VoucherResults), right after posting:");
+            foreach (var line in plan) Console.WriteLine("  | " + line);
+        }
 
         private async Task ExecAsync(string sql, CancellationToken ct)
         {
