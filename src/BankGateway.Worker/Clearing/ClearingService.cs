@@ -16,7 +16,10 @@ internal sealed class ClearingService(NpgsqlDataSource db, Results.OutboundFiles
 
     private sealed record PaidVoucher(string AdmDivCode, string PayAcctNo, string DeptName, string VoucherNo, long PaidFen);
 
-    public async Task<IReadOnlyList<Request>> RunAsync(DateOnly date, string outbox, CancellationToken ct)
+    public Task<IReadOnlyList<Request>> RunAsync(DateOnly date, string outbox, CancellationToken ct) => RunAsync(date, _ => outbox, ct);
+
+    /// <summary>As above, writing each bureau's request into its own outbox (the service: one per channel).</summary>
+    public async Task<IReadOnlyList<Request>> RunAsync(DateOnly date, Func<string, string> outboxFor, CancellationToken ct)
     {
         List<PaidVoucher> paid;
         await using (var connection = await db.OpenConnectionAsync(ct))
@@ -34,7 +37,7 @@ internal sealed class ClearingService(NpgsqlDataSource db, Results.OutboundFiles
             var lines = bureau.Select(p => new ClearingLine(p.PayAcctNo, p.DeptName, p.VoucherNo, new Money(p.PaidFen))).ToList();
             var request = new ClearingRequest(bureau.Key, date, lines.Count, new Money(bureau.Sum(p => p.PaidFen)), lines);
             string name = FileNames.Clearing(bureau.Key, date);
-            var written = await outbound.EnsureAsync(outbox, name, "QS", bureau.Key, null,
+            var written = await outbound.EnsureAsync(outboxFor(bureau.Key), name, "QS", bureau.Key, null,
                 (stream, _) => { ClearingRequestXml.Write(request, stream); return Task.CompletedTask; }, ct);
             await RecordAsync(request, name, ct);
             requests.Add(new Request(bureau.Key, date, request.VoucherCount, request.TotalAmt, written.Path, written.New));

@@ -24,7 +24,11 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
         string ReturnAcctNo, string ReturnAcctName, string PayAcctNo, string DeptName, string SubsidyName);
 
     /// <summary>Executes every return due on or before <paramref name="date"/> not yet executed, then makes sure every executed return has its TH_.</summary>
-    public async Task<IReadOnlyList<Executed>> RunAsync(DateOnly date, string outbox, string actor, CancellationToken ct)
+    public Task<IReadOnlyList<Executed>> RunAsync(DateOnly date, string outbox, string actor, CancellationToken ct) =>
+        RunAsync(date, _ => outbox, actor, ct);
+
+    /// <summary>As above, writing each bureau's notices into its own outbox (the service: one per channel).</summary>
+    public async Task<IReadOnlyList<Executed>> RunAsync(DateOnly date, Func<string, string> outboxFor, string actor, CancellationToken ct)
     {
         var done = new List<Executed>();
         while (await ExecuteNextAsync(date, actor, ct) is { } voucherId)
@@ -41,7 +45,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
                 order by r.due_date, r.voucher_id
                 """, new { date }, cancellationToken: ct))).ToList();
         }
-        foreach (var voucherId in executed) done.Add(await WriteNoticeAsync(voucherId, outbox, ct));
+        foreach (var voucherId in executed) done.Add(await WriteNoticeAsync(voucherId, outboxFor, ct));
         return done;
     }
 
@@ -87,7 +91,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
     private sealed record NoticeHead(string AdmDivCode, string VoucherNo, string FundChannel, string ReturnAcctNo, string ReturnAcctName,
         DateOnly DueDate, int ReturnCount, long ReturnFen);
 
-    private async Task<Executed> WriteNoticeAsync(long voucherId, string outbox, CancellationToken ct)
+    private async Task<Executed> WriteNoticeAsync(long voucherId, Func<string, string> outboxFor, CancellationToken ct)
     {
         NoticeHead head;
         List<ReturnLine> lines;
@@ -108,7 +112,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
         var dueDate = head.DueDate;
         var notice = new ReturnNotice(head.VoucherNo, head.AdmDivCode, Enum.Parse<FundChannel>(head.FundChannel), head.ReturnAcctNo,
             head.ReturnAcctName, dueDate, head.ReturnCount, new Money(head.ReturnFen), lines);
-        var written = await outbound.EnsureAsync(outbox, FileNames.ReturnNotice(head.AdmDivCode, head.VoucherNo), "TH", head.AdmDivCode, voucherId,
+        var written = await outbound.EnsureAsync(outboxFor(head.AdmDivCode), FileNames.ReturnNotice(head.AdmDivCode, head.VoucherNo), "TH", head.AdmDivCode, voucherId,
             (stream, _) => { ReturnNoticeXml.Write(notice, stream); return Task.CompletedTask; }, ct);
         return new Executed(head.AdmDivCode, head.VoucherNo, dueDate, head.ReturnCount, new Money(head.ReturnFen), written.Path);
     }
