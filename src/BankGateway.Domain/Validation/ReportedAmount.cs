@@ -4,7 +4,8 @@ namespace BankGateway.Domain.Validation;
 /// The value a line's 金额 text stands for when it is a plain decimal, even if it breaks the
 /// two-decimal rule (F04). R03 compares the sum of these with PayAmt: a department that wrote
 /// <c>350.0</c> meant 350 yuan, so that line fails F04 and is returned, not the whole voucher.
-/// Text that is no number (empty, letters, more than two decimals) counts as zero.
+/// Text that is no number (empty, letters, a sign, more than two decimals) counts as zero: amounts
+/// never carry a sign in the contract, so a signed value is never summed, paid or returned.
 /// </summary>
 public static class ReportedAmount
 {
@@ -13,12 +14,6 @@ public static class ReportedAmount
     {
         text = text.Trim();
         if (text.IsEmpty) return null;
-        bool negative = false;
-        if (text[0] is '-' or '+')
-        {
-            negative = text[0] == '-';
-            text = text[1..];
-        }
         int dot = text.IndexOf('.');
         var whole = dot < 0 ? text : text[..dot];
         var fraction = dot < 0 ? [] : text[(dot + 1)..];
@@ -37,6 +32,6 @@ public static class ReportedAmount
             scale++;
         }
         for (; scale < 2; scale++) fen *= 10;
-        return negative ? -fen : fen;
+        return fen;
     }
 }

@@ -28,7 +28,7 @@ internal sealed class ClearingService(NpgsqlDataSource db, Results.OutboundFiles
                 select adm_div_code, pay_acct_no, dept_name, voucher_no, paid_fen
                 from vouchers
                 where status = 'COMPLETED' and business_date = @date and paid_fen > 0
-                order by adm_div_code, pay_acct_no, voucher_no
+                order by adm_div_code collate "C", pay_acct_no collate "C", voucher_no collate "C"
                 """, new { date }, cancellationToken: ct))).ToList();
         }
         var requests = new List<Request>();
@@ -37,7 +37,7 @@ internal sealed class ClearingService(NpgsqlDataSource db, Results.OutboundFiles
             var lines = bureau.Select(p => new ClearingLine(p.PayAcctNo, p.DeptName, p.VoucherNo, new Money(p.PaidFen))).ToList();
             var request = new ClearingRequest(bureau.Key, date, lines.Count, new Money(bureau.Sum(p => p.PaidFen)), lines);
             string name = FileNames.Clearing(bureau.Key, date);
-            var written = await outbound.EnsureAsync(outboxFor(bureau.Key), name, "QS", bureau.Key, null,
+            var written = await outbound.EnsureAsync(outboxFor(bureau.Key), name, "QS", bureau.Key, null, $"clearing:{bureau.Key}:{date:yyyyMMdd}",
                 (stream, _) => { ClearingRequestXml.Write(request, stream); return Task.CompletedTask; }, ct);
             await RecordAsync(request, name, ct);
             requests.Add(new Request(bureau.Key, date, request.VoucherCount, request.TotalAmt, written.Path, written.New));

@@ -8,9 +8,15 @@ namespace BankGateway.Worker.Intake;
 /// <c>processed/</c>. Only regular files with contract names are ever opened; symbolic links,
 /// folders and other names are logged and left alone.
 /// </summary>
-internal sealed class LocalInbox(string inbox, ILogger logger, TimeSpan incompleteAlarm, TimeProvider clock)
+internal sealed class LocalInbox(string inbox, ILogger logger, TimeSpan incompleteAlarm, TimeProvider clock, bool stableAcrossPolls = false)
 {
     public const string ProcessedFolder = "processed";
+
+    // What each polled folder looked like at the previous poll: a file is stable when its size and
+    // modification time have not changed since (contract §1). The service polls; run-once looks once.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Dictionary<string, (long Size, DateTime Mtime)>> PreviousPolls = new();
+
+    private readonly Dictionary<string, (long Size, DateTime Mtime)> _seen = new(StringComparer.Ordinal);
 
     public string Folder { get; } = Path.GetFullPath(inbox);
 
@@ -30,7 +36,20 @@ internal sealed class LocalInbox(string inbox, ILogger logger, TimeSpan incomple
                 continue;
             }
             if (IsPartial(entry.Name)) continue;
-            regular[entry.Name] = (FileInfo)entry;
+            var file = (FileInfo)entry;
+            _seen[entry.Name] = (file.Length, file.LastWriteTimeUtc);
+            regular[entry.Name] = file;
+        }
+        if (stableAcrossPolls)
+        {
+            var previous = PreviousPolls.GetValueOrDefault(Folder) ?? [];
+            PreviousPolls[Folder] = new Dictionary<string, (long, DateTime)>(_seen, StringComparer.Ordinal);
+            foreach (var name in regular.Keys.ToList())
+                if (!previous.TryGetValue(name, out var before) || before != _seen[name])
+                {
+                    logger.LogInformation("Intake waits: {Name} is new or still changing since the last poll", Sanitize(name));
+                    regular.Remove(name);
+                }
         }
 
         var sets = new List<VoucherSet>();
@@ -103,6 +122,19 @@ internal sealed class LocalInbox(string inbox, ILogger logger, TimeSpan incomple
             logger.LogError("Intake alarm: {Voucher} has waited {Minutes:F0} min for {Missing}", voucher.Name, age.TotalMinutes, missing);
         else
             logger.LogInformation("Intake waits: {Voucher} is incomplete, {Missing} has not arrived", voucher.Name, missing);
+    }
+
+    /// <summary>True when no member of the set changed size or time since it was listed (a writer still at work).</summary>
+    public bool IsUnchanged(VoucherSet set)
+    {
+        foreach (var path in set.MemberPaths)
+        {
+            string name = Path.GetFileName(path);
+            if (!_seen.TryGetValue(name, out var listed) || !string.Equals(Path.GetDirectoryName(path), Folder, StringComparison.Ordinal)) continue;
+            var now = new FileInfo(path);
+            if (!now.Exists || (now.Length, now.LastWriteTimeUtc) != listed) return false;
+        }
+        return true;
     }
 
     /// <summary>Moves the members still in the inbox to processed/; safe to repeat after a crash.</summary>

@@ -33,8 +33,11 @@ internal sealed class VoucherIntake(
         var voucherBytes = await ReadVoucherBytesAsync(set, ct);
         string detailSm3 = set.DetailPath is null ? "" : await Sm3.HashFileHexAsync(set.DetailPath, ct);
         string contentSm3 = ContentDigest(voucherBytes, detailSm3);
+        // A delivery is the content plus its signature: a bureau that re-sends the same voucher with a
+        // corrected .sig makes a new delivery, while an accepted voucher is recognised by content alone.
+        string deliveryKey = ContentDigest(voucherBytes, detailSm3 + ":" + await File.ReadAllTextAsync(set.SigPath, ct));
 
-        var known = await FindDeliveryAsync(contentSm3, ct);
+        var known = await FindDeliveryAsync(contentSm3, deliveryKey, ct);
         if (known is not null)
         {
             logger.LogInformation("Intake: {Voucher} is an identical re-delivery of delivery {Id}; acknowledged again, not re-posted", set.VoucherFileName, known.Id);
@@ -45,12 +48,12 @@ internal sealed class VoucherIntake(
         var now = time.UtcNow;
         var verdict = await CheckAsync(set, voucherBytes, detailSm3, financeKey, ct);
         if (verdict.Code != RejectCode.None)
-            return await RejectAsync(set, verdict.Voucher, contentSm3, verdict.Code, verdict.Detail!, now, outbox, ct);
+            return await RejectAsync(set, deliveryKey, verdict.Code, verdict.Detail!, now, outbox, ct);
 
         var voucher = verdict.Voucher!;
-        var recorded = await RecordAsync(set, voucher, verdict.Entry!, contentSm3, businessDate, now, ct);
+        var recorded = await RecordAsync(set, voucher, verdict.Entry!, contentSm3, deliveryKey, businessDate, now, ct);
         if (recorded.Code != RejectCode.None)
-            return await RejectAsync(set, voucher, contentSm3, recorded.Code, recorded.Detail!, now, outbox, ct);
+            return await RejectAsync(set, deliveryKey, recorded.Code, recorded.Detail!, now, outbox, ct);
 
         logger.LogInformation("Intake: recorded voucher {Adm}/{VoucherNo} with {Lines} lines, {Amount} yuan",
             voucher.AdmDivCode, voucher.VoucherNo, voucher.DetailCount, voucher.PayAmt);
@@ -68,9 +71,10 @@ internal sealed class VoucherIntake(
 
     private async Task<byte[]> ReadVoucherBytesAsync(VoucherSet set, CancellationToken ct)
     {
-        var info = new FileInfo(set.VoucherPath);
-        // Bounded before reading: a voucher is a few KB; anything huge is refused by the XML reader's limit anyway.
-        if (info.Length > settings.MaxVoucherBytes) return new byte[settings.MaxVoucherBytes + 1];
+        // Bounded before reading: a voucher is a few KB. An oversize one stands for itself by its SM3 (so two
+        // different ones never look identical) and is refused R05 unread.
+        if (new FileInfo(set.VoucherPath).Length > settings.MaxVoucherBytes)
+            return System.Text.Encoding.ASCII.GetBytes("oversize:" + await Sm3.HashFileHexAsync(set.VoucherPath, ct));
         return await File.ReadAllBytesAsync(set.VoucherPath, ct);
     }
 
@@ -83,6 +87,9 @@ internal sealed class VoucherIntake(
         if (!signature.Valid)
             return new Verdict(RejectCode.R01, $"{set.VoucherFileName}.sig: {signature.Message}", null, null);
 
+        long size = new FileInfo(set.VoucherPath).Length;
+        if (size > settings.MaxVoucherBytes)
+            return new Verdict(RejectCode.R05, $"{set.VoucherFileName}: {size} bytes, over the limit of {settings.MaxVoucherBytes} (Gateway:Intake:MaxVoucherBytes)", null, null);
         var read = VoucherXml.Read(new MemoryStream(voucherBytes, writable: false), set.VoucherFileName);
         if (read.Voucher is not { } voucher)
             return new Verdict(RejectCode.R05, read.Error, null, null);
@@ -105,7 +112,7 @@ internal sealed class VoucherIntake(
     private sealed record Recorded(RejectCode Code, string? Detail, long VoucherId);
 
     /// <summary>Records voucher and lines in one transaction; R06/R03 found while streaming roll it all back.</summary>
-    private async Task<Recorded> RecordAsync(VoucherSet set, Voucher voucher, CatalogueEntry entry, string contentSm3, DateOnly businessDate, DateTimeOffset now, CancellationToken ct)
+    private async Task<Recorded> RecordAsync(VoucherSet set, Voucher voucher, CatalogueEntry entry, string contentSm3, string deliveryKey, DateOnly businessDate, DateTimeOffset now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -143,10 +150,10 @@ internal sealed class VoucherIntake(
         await connection.ExecuteAsync(new CommandDefinition("""
             update vouchers set chunk_count = @chunks where id = @voucherId;
             insert into deliveries (content_sm3, adm_div_code, voucher_no, voucher_file, detail_file, outcome, voucher_id, received_at)
-            values (@contentSm3, @adm, @no, @file, @detail, 'ACCEPTED', @voucherId, @now);
+            values (@deliveryKey, @adm, @no, @file, @detail, 'ACCEPTED', @voucherId, @now);
             insert into channels (adm_div_code) values (@adm) on conflict do nothing;
             """,
-            new { chunks, voucherId, contentSm3, adm = voucher.AdmDivCode, no = voucher.VoucherNo, file = set.VoucherFileName, detail = voucher.DetailFile, now },
+            new { chunks, voucherId, deliveryKey, adm = voucher.AdmDivCode, no = voucher.VoucherNo, file = set.VoucherFileName, detail = voucher.DetailFile, now },
             tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         if (prechecker.PhoneWarnings > 0)
@@ -183,27 +190,34 @@ internal sealed class VoucherIntake(
 
     private sealed record KnownDelivery(long Id, long? VoucherId);
 
-    private async Task<KnownDelivery?> FindDeliveryAsync(string contentSm3, CancellationToken ct)
+    /// <summary>An accepted voucher with this content, else a rejected delivery with these exact files.</summary>
+    private async Task<KnownDelivery?> FindDeliveryAsync(string contentSm3, string deliveryKey, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<KnownDelivery>(new CommandDefinition(
-            "select id as Id, voucher_id as VoucherId from deliveries where content_sm3 = @contentSm3", new { contentSm3 }, cancellationToken: ct));
+        return await connection.QueryFirstOrDefaultAsync<KnownDelivery>(new CommandDefinition("""
+            select d.id as Id, d.voucher_id as VoucherId from vouchers v join deliveries d on d.voucher_id = v.id and d.outcome = 'ACCEPTED'
+            where v.content_sm3 = @contentSm3
+            union all
+            select d.id, d.voucher_id from deliveries d where d.content_sm3 = @deliveryKey and d.outcome = 'REJECTED'
+            limit 1
+            """, new { contentSm3, deliveryKey }, cancellationToken: ct));
     }
 
-    private async Task<IntakeOutcome> RejectAsync(VoucherSet set, Voucher? voucher, string contentSm3, RejectCode code, string detail, DateTimeOffset now, string outbox, CancellationToken ct)
+    private async Task<IntakeOutcome> RejectAsync(VoucherSet set, string deliveryKey, RejectCode code, string detail, DateTimeOffset now, string outbox, CancellationToken ct)
     {
-        string adm = voucher?.AdmDivCode ?? set.AdmDivCode;
-        string no = voucher?.VoucherNo ?? set.VoucherNo;
+        // The answer carries the names of the file the bureau sent, whatever its content claims.
+        string adm = set.AdmDivCode;
+        string no = set.VoucherNo;
         long deliveryId;
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             deliveryId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
                 insert into deliveries (content_sm3, adm_div_code, voucher_no, voucher_file, detail_file, outcome, reject_code, reject_detail, received_at)
-                values (@contentSm3, @adm, @no, @file, @detail, 'REJECTED', @code, @reason, @now)
+                values (@deliveryKey, @adm, @no, @file, @detail, 'REJECTED', @code, @reason, @now)
                 on conflict (content_sm3) do update set content_sm3 = excluded.content_sm3
                 returning id
                 """,
-                new { contentSm3, adm, no, file = set.VoucherFileName, detail = set.DetailPath is null ? null : Path.GetFileName(set.DetailPath), code = code.ToString(), reason = detail, now },
+                new { deliveryKey, adm, no, file = set.VoucherFileName, detail = set.DetailPath is null ? null : Path.GetFileName(set.DetailPath), code = code.ToString(), reason = detail, now },
                 cancellationToken: ct));
         }
         logger.LogWarning("Intake: rejected {Voucher} with {Code} {Reason}: {Detail}", set.VoucherFileName, code, OutcomeTable.Reason(code), detail);

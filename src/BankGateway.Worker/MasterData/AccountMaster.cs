@@ -48,18 +48,24 @@ internal sealed class AccountMaster(NpgsqlDataSource db)
         if (duplicate is { } d)
             throw new FileFormatException(Path.GetFileName(file), d.Line, 1, "账号", $"account number appears more than once in the file");
 
+        // New accounts start at the file's balance (0.00 when empty). For known accounts holder data and status
+        // follow the file; the balance only when the file gives one and the gateway has never posted to it.
         var (inserted, updated) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
             with up as (
-                insert into accounts as a (account_no, holder_name, id_number, status, balance_fen)
-                select account_no, holder_name, id_number, status, coalesce(balance_fen, 0) from account_import
-                on conflict (account_no) do update set
-                    holder_name = excluded.holder_name,
-                    id_number = excluded.id_number,
-                    status = excluded.status,
-                    balance_fen = case when a.gateway_posted then a.balance_fen else excluded.balance_fen end,
+                update accounts a set
+                    holder_name = i.holder_name,
+                    id_number = i.id_number,
+                    status = i.status,
+                    balance_fen = case when a.gateway_posted or i.balance_fen is null then a.balance_fen else i.balance_fen end,
                     updated_at = now()
-                returning (xmax = 0) as inserted)
-            select count(*) filter (where inserted), count(*) filter (where not inserted) from up
+                from account_import i where a.account_no = i.account_no
+                returning 1),
+            ins as (
+                insert into accounts (account_no, holder_name, id_number, status, balance_fen)
+                select i.account_no, i.holder_name, i.id_number, i.status, coalesce(i.balance_fen, 0) from account_import i
+                where not exists (select 1 from accounts a where a.account_no = i.account_no)
+                returning 1)
+            select (select count(*) from ins), (select count(*) from up)
             """, transaction: tx, commandTimeout: 0, cancellationToken: ct));
         await tx.CommitAsync(ct);
         progress?.Report(rows);

@@ -44,7 +44,7 @@ internal static class PostingSql
                                 join journal oj on oj.voucher_id = ov.id and oj.kind = 'P' and oj.side = 'C' and oj.ref_no = ol.row_no
                                 where ov.adm_div_code = @adm and ov.voucher_no = l.orig_voucher_no) then 7
                           when a.account_no is null then 8
-                          when a.holder_name <> l.name then 9
+                          when btrim(a.holder_name) <> btrim(l.name) then 9
                           when a.id_number <> upper(l.id_number) then 10
                           when a.status between 1 and 5 then 10 + a.status
                           else 0 end) as code

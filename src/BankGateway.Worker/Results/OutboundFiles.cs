@@ -16,14 +16,20 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogge
 {
     public sealed record Written(string Path, string Sm3, bool New);
 
-    private sealed record Recorded(string Sm3, long SizeBytes);
+    private sealed record Recorded(string Sm3, long SizeBytes, string Source);
 
-    public async Task<Written> EnsureAsync(string outbox, string fileName, string kind, string admDivCode, long? voucherId,
+    /// <param name="source">What the file answers (e.g. <c>voucher:42</c>, <c>delivery:7</c>): the content is fixed per source.</param>
+    public async Task<Written> EnsureAsync(string outbox, string fileName, string kind, string admDivCode, long? voucherId, string source,
         Func<Stream, CancellationToken, Task> produce, CancellationToken ct)
     {
         Directory.CreateDirectory(outbox);
         string path = Path.Combine(outbox, fileName);
         var recorded = await FindAsync(fileName, ct);
+        if (recorded is not null && recorded.Source != source)
+        {
+            logger.LogWarning("Results: {File} now answers {Source}; it replaces the earlier answer to {Earlier}", fileName, source, recorded.Source);
+            recorded = null;
+        }
         if (recorded is not null && File.Exists(path) && new FileInfo(path).Length == recorded.SizeBytes)
         {
             if (!File.Exists(SignatureFile.SigPath(path))) SignatureFile.Write(path, bankKey.Key);
@@ -43,10 +49,13 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogge
         {
             await using var connection = await db.OpenConnectionAsync(ct);
             await connection.ExecuteAsync(new CommandDefinition("""
-                insert into outbound_files (file_name, kind, adm_div_code, voucher_id, sm3, size_bytes, archive_path, created_at)
-                values (@fileName, @kind, @admDivCode, @voucherId, @sm3, @size, @path, now())
-                on conflict (file_name) do nothing
-                """, new { fileName, kind, admDivCode, voucherId, sm3, size = new FileInfo(path).Length, path }, cancellationToken: ct));
+                insert into outbound_files (file_name, kind, source, adm_div_code, voucher_id, sm3, size_bytes, archive_path, created_at)
+                values (@fileName, @kind, @source, @admDivCode, @voucherId, @sm3, @size, @path, now())
+                on conflict (file_name) do update set kind = excluded.kind, source = excluded.source, adm_div_code = excluded.adm_div_code,
+                    voucher_id = excluded.voucher_id, sm3 = excluded.sm3, size_bytes = excluded.size_bytes, archive_path = excluded.archive_path,
+                    created_at = excluded.created_at
+                where outbound_files.source <> excluded.source
+                """, new { fileName, kind, source, admDivCode, voucherId, sm3, size = new FileInfo(path).Length, path }, cancellationToken: ct));
             logger.LogInformation("Results: wrote {File} (SM3 {Sm3})", fileName, sm3);
         }
         else
@@ -60,7 +69,7 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogge
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<Recorded>(new CommandDefinition(
-            "select sm3, size_bytes from outbound_files where file_name = @fileName", new { fileName }, cancellationToken: ct));
+            "select sm3, size_bytes, source from outbound_files where file_name = @fileName", new { fileName }, cancellationToken: ct));
     }
 }
 

@@ -23,7 +23,7 @@ internal sealed class RejectionResults(NpgsqlDataSource db, OutboundFiles outbou
         var code = Enum.Parse<RejectCode>(d.RejectCode);
         var notice = new RejectionNotice(d.VoucherNo, d.AdmDivCode, code, OutcomeTable.Reason(code), d.RejectDetail,
             new DateTimeOffset(DateTime.SpecifyKind(d.ReceivedAt, DateTimeKind.Utc)));
-        var written = await outbound.EnsureAsync(outbox, FileNames.Rejection(d.AdmDivCode, d.VoucherNo), "RJ", d.AdmDivCode, null,
+        var written = await outbound.EnsureAsync(outbox, FileNames.Rejection(d.AdmDivCode, d.VoucherNo), "RJ", d.AdmDivCode, null, $"delivery:{d.Id}",
             (stream, _) => { RejectionNoticeXml.Write(notice, stream); return Task.CompletedTask; }, ct);
         return written.Path;
     }

@@ -30,7 +30,7 @@ internal sealed class VoucherResults(NpgsqlDataSource db, OutboundFiles outbound
                 """, new { voucherId }, cancellationToken: ct));
         }
         string resultName = FileNames.Result(v.AdmDivCode, v.VoucherNo);
-        var result = await outbound.EnsureAsync(outbox, resultName, "RS", v.AdmDivCode, v.Id,
+        var result = await outbound.EnsureAsync(outbox, resultName, "RS", v.AdmDivCode, v.Id, $"voucher:{v.Id}",
             (stream, token) => WriteResultRowsAsync(v, stream, token), ct);
 
         var receipt = new VoucherReceipt(
@@ -48,7 +48,7 @@ internal sealed class VoucherResults(NpgsqlDataSource db, OutboundFiles outbound
             ResultFile: resultName,
             ResultFileSm3: result.Sm3,
             ReturnDate: v.DueDate);
-        var written = await outbound.EnsureAsync(outbox, FileNames.Receipt(v.AdmDivCode, v.VoucherNo), "HD", v.AdmDivCode, v.Id,
+        var written = await outbound.EnsureAsync(outbox, FileNames.Receipt(v.AdmDivCode, v.VoucherNo), "HD", v.AdmDivCode, v.Id, $"voucher:{v.Id}",
             (stream, _) => { VoucherReceiptXml.Write(receipt, stream); return Task.CompletedTask; }, ct);
         return (result.Path, written.Path);
     }

@@ -16,18 +16,24 @@ internal sealed class CalendarStore(NpgsqlDataSource db)
     public async Task<WorkingDayCalendar> LoadAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from calendar_years)", cancellationToken: ct)))
-        {
-            await using var shipped = typeof(CalendarStore).Assembly.GetManifestResourceStream(EmbeddedResource)
-                ?? throw new InvalidOperationException($"resource {EmbeddedResource} missing from the build");
-            await ImportAsync(CalendarJson.Read(shipped, "cn-calendar.json"), ct);
-        }
+        // The official years ship with the product: any of them missing (a fresh database, or one where an
+        // operator imported only a later year) is seeded; a year an operator imported is never overwritten.
+        var present = (await connection.QueryAsync<int>(new CommandDefinition("select year from calendar_years", cancellationToken: ct))).ToHashSet();
+        var shipped = Shipped().Where(y => !present.Contains(y.Year)).ToList();
+        if (shipped.Count > 0) await ImportAsync(shipped, ct);
         var years = (await connection.QueryAsync<int>(new CommandDefinition("select year from calendar_years", cancellationToken: ct))).ToList();
         var days = (await connection.QueryAsync<(DateOnly Day, string Kind)>(new CommandDefinition("select day, kind from calendar_days", cancellationToken: ct))).ToList();
         return new WorkingDayCalendar(years.Select(y => new CalendarYear(
             y,
             days.Where(d => d.Day.Year == y && d.Kind == "H").Select(d => d.Day).ToHashSet(),
             days.Where(d => d.Day.Year == y && d.Kind == "W").Select(d => d.Day).ToHashSet())));
+    }
+
+    private static IReadOnlyList<CalendarYear> Shipped()
+    {
+        using var stream = typeof(CalendarStore).Assembly.GetManifestResourceStream(EmbeddedResource)
+            ?? throw new InvalidOperationException($"resource {EmbeddedResource} missing from the build");
+        return CalendarJson.Read(stream, "cn-calendar.json");
     }
 
     /// <summary>Replaces every year present in <paramref name="years"/>; other years stay. Returns the years imported.</summary>

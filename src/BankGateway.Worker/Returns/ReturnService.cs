@@ -112,7 +112,7 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
         var dueDate = head.DueDate;
         var notice = new ReturnNotice(head.VoucherNo, head.AdmDivCode, Enum.Parse<FundChannel>(head.FundChannel), head.ReturnAcctNo,
             head.ReturnAcctName, dueDate, head.ReturnCount, new Money(head.ReturnFen), lines);
-        var written = await outbound.EnsureAsync(outboxFor(head.AdmDivCode), FileNames.ReturnNotice(head.AdmDivCode, head.VoucherNo), "TH", head.AdmDivCode, voucherId,
+        var written = await outbound.EnsureAsync(outboxFor(head.AdmDivCode), FileNames.ReturnNotice(head.AdmDivCode, head.VoucherNo), "TH", head.AdmDivCode, voucherId, $"return:{voucherId}",
             (stream, _) => { ReturnNoticeXml.Write(notice, stream); return Task.CompletedTask; }, ct);
         return new Executed(head.AdmDivCode, head.VoucherNo, dueDate, head.ReturnCount, new Money(head.ReturnFen), written.Path);
     }

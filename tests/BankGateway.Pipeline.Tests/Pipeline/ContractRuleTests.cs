@@ -138,6 +138,28 @@ public sealed class ContractRuleTests
         Assert.That(Results("ZFF0703").Single().Success, Is.True);
     }
 
+    [Test]
+    public async Task A_later_rejected_delivery_of_the_same_number_is_answered_with_its_own_RJ()
+    {
+        AssertRejected(await RunAsync(new("ZFR0801", Line(1, 12)) { SignWith = Sm2KeyGenerator.Generate() }), RejectCode.R01);
+        AssertRejected(await RunAsync(new("ZFR0801", Line(1, 12)) { Voucher = v => v with { StYear = 2025 } }), RejectCode.R07);
+        string rj = Path.Combine(_gateway.Outbox, "RJ_522726_ZFR0801.xml");
+        using (var stream = File.OpenRead(rj))
+            Assert.That(RejectionNoticeXml.Read(stream, rj).Code, Is.EqualTo(RejectCode.R07), "the newest answer");
+        Assert.That(OpensslCheck.Verify(rj, SampleFiles.Key("bank_public.pem")).Ok, Is.True);
+        AssertAccepted(await RunAsync(new("ZFR0801", Line(1, 12))));
+    }
+
+    [Test]
+    public async Task Signed_or_malformed_amount_is_never_summed_paid_or_returned()
+    {
+        var outcome = await RunAsync(new("ZFR0901", Line(1, 13, amount: "-50.00"), Line(2, 14)));
+        AssertAccepted(outcome);
+        var rows = Results("ZFR0901");
+        Assert.That(rows.Select(r => r.Success ? "paid" : r.FailureCode), Is.EqualTo(new[] { "F04", "paid" }));
+        Assert.That(await _gateway.ScalarAsync<long>("select failed_fen from vouchers where voucher_no = 'ZFR0901'"), Is.Zero);
+    }
+
     private static string FlipLastHexDigitOfSm3(string xml)
     {
         int end = xml.IndexOf("</DetailFileSm3>", StringComparison.Ordinal);

@@ -9,7 +9,8 @@ create table channels (
     created_at    timestamptz not null default now()
 );
 
--- Every complete set taken from an inbox, keyed by content digest: an identical re-delivery finds its row.
+-- Every complete set taken from an inbox, keyed by the digest of its files (voucher, detail SM3, .sig):
+-- an identical re-delivery finds its row. Accepted vouchers are also found by content alone (vouchers.content_sm3).
 create table deliveries (
     id             bigserial primary key,
     content_sm3    text not null unique,
@@ -68,6 +69,7 @@ create table vouchers (
     unique (adm_div_code, voucher_no)
 );
 create index vouchers_status on vouchers (status) where status <> 'COMPLETED';
+create index vouchers_content on vouchers (content_sm3);
 create index vouchers_completed_day on vouchers (business_date, adm_div_code) where status = 'COMPLETED';
 
 -- Lines as read, append-only. precheck_code holds F01–F06 found while reading (pure checks, no database).
@@ -207,10 +209,13 @@ create table clearing_requests (
     primary key (adm_div_code, clear_date)
 );
 
--- Every outbound file once produced: its digest fixes its content; re-sends copy the archived bytes.
+-- Every outbound file once produced: its digest fixes its content for the thing it answers (source);
+-- a re-send re-creates the same bytes. A later answer under the same name (a second rejected delivery
+-- of one voucher number) is a new source and replaces the file.
 create table outbound_files (
     file_name     text primary key,
     kind          text not null,
+    source        text not null,
     adm_div_code  text not null,
     voucher_id    bigint,
     sm3           text not null,
