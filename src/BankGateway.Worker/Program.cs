@@ -10,4 +10,7 @@ if (parsed.Errors.Count > 0)
     Console.Error.WriteLine("Run with --help for usage.");
     return ExitCodes.Usage;
 }
-return await parsed.InvokeAsync();
+// The service handles SIGTERM itself (Quartz waits for running jobs, exit code 0); commands keep Ctrl+C cancelling them.
+var invocation = new System.CommandLine.InvocationConfiguration();
+if (parsed.CommandResult.Command == root) invocation.ProcessTerminationTimeout = null;
+return await parsed.InvokeAsync(invocation);

@@ -28,6 +28,7 @@ internal static class GatewayCommands
         root.Subcommands.Add(Verify());
         root.Subcommands.Add(Keygen());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(UsersCommand.Build());
         return root;
     }
 

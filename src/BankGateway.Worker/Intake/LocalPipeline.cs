@@ -22,8 +22,21 @@ internal sealed class LocalPipeline(
     GatewayClock clock,
     ILogger<LocalPipeline> logger)
 {
-    public async Task<RunReport> RunOnceAsync(string inbox, string outbox, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate,
-        IProgress<PostingProgress>? progress, CancellationToken ct)
+    public Task<RunReport> RunOnceAsync(string inbox, string outbox, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate,
+        IProgress<PostingProgress>? progress, CancellationToken ct) =>
+        RunOnceAsync(inbox, _ => outbox, financeKeyFor, businessDate, progress, new PassOptions(), ct);
+
+    /// <summary>
+    /// How a pass behaves when it is one of several workers (the service): WaitForClaimsHeldElsewhere
+    /// false leaves vouchers another live worker is posting to that worker instead of waiting for them, and AnswerOnly
+    /// restricts the answers written to one bureau's vouchers (the channel being polled,
+    /// whose lock the caller holds), so two workers never write the same answer file at once.
+    /// </summary>
+    internal sealed record PassOptions(bool WaitForClaimsHeldElsewhere = true, string? AnswerOnly = null);
+
+    /// <summary>One pass writing each bureau's answers to the outbox <paramref name="outboxFor"/> names (null: not answered here).</summary>
+    public async Task<RunReport> RunOnceAsync(string inbox, Func<string, string?> outboxFor, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate,
+        IProgress<PostingProgress>? progress, PassOptions options, CancellationToken ct)
     {
         var report = new RunReport(businessDate);
         var box = new LocalInbox(inbox, logger, TimeSpan.FromMinutes(settings.IncompleteSetAlarmMinutes), clock.Provider);
@@ -35,21 +48,27 @@ internal sealed class LocalPipeline(
                 report.Problems.Add($"{set.VoucherFileName}: no finance public key for bureau {set.AdmDivCode} (pass --finance-pub or configure Gateway:Channels); left in the inbox");
                 continue;
             }
+            if (outboxFor(set.AdmDivCode) is not { } outbox)
+            {
+                report.Problems.Add($"{set.VoucherFileName}: no outbox for bureau {set.AdmDivCode}; left in the inbox");
+                continue;
+            }
             var outcome = await intake.TakeAsync(set, key, businessDate, outbox, ct);
             box.MoveToProcessed(set);
             report.Intake.Add(outcome);
         }
 
-        await PostPendingAsync(progress, report, ct);
-        foreach (var voucherId in await UnansweredAsync(ct))
+        await PostPendingAsync(progress, report, options.WaitForClaimsHeldElsewhere, ct);
+        foreach (var (voucherId, adm) in await UnansweredAsync(options.AnswerOnly, ct))
         {
+            if (outboxFor(adm) is not { } outbox) continue;
             await results.WriteAsync(voucherId, outbox, ct);
             report.Answered.Add(voucherId);
         }
         return report;
     }
 
-    private async Task PostPendingAsync(IProgress<PostingProgress>? progress, RunReport report, CancellationToken ct)
+    private async Task PostPendingAsync(IProgress<PostingProgress>? progress, RunReport report, bool waitForOthers, CancellationToken ct)
     {
         await using var claims = new VoucherClaims(db);
         // A worker that just died may still look alive until its server session notices (a few seconds).
@@ -58,7 +77,7 @@ internal sealed class LocalPipeline(
         {
             if (await claims.ClaimNextAsync(ct) is not { } voucherId)
             {
-                if (await claims.HeldElsewhereAsync(ct) == 0 || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
+                if (!waitForOthers || await claims.HeldElsewhereAsync(ct) == 0 || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
                 continue;
             }
@@ -74,15 +93,15 @@ internal sealed class LocalPipeline(
         }
     }
 
-    private async Task<List<long>> UnansweredAsync(CancellationToken ct)
+    private async Task<List<(long Id, string AdmDivCode)>> UnansweredAsync(string? onlyAdm, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<long>(new CommandDefinition("""
-            select v.id from vouchers v
-            where v.status = 'COMPLETED'
+        return (await connection.QueryAsync<(long, string)>(new CommandDefinition("""
+            select v.id, v.adm_div_code from vouchers v
+            where v.status = 'COMPLETED' and (@onlyAdm::text is null or v.adm_div_code = @onlyAdm)
               and not exists (select 1 from outbound_files o where o.file_name = 'HD_' || v.adm_div_code || '_' || v.voucher_no || '.xml')
             order by v.completed_at, v.id
-            """, cancellationToken: ct))).ToList();
+            """, new { onlyAdm }, cancellationToken: ct))).ToList();
     }
 }
 

@@ -48,8 +48,12 @@ public static class LargeVoucher
 
     public static long AmountFen(long i) => 30_000 + i % 97 * 100 + i % 7;
 
-    /// <summary>Writes the set into <paramref name="inbox"/> and the master data into <paramref name="dataDir"/>.</summary>
-    public static Built Write(string inbox, string dataDir, int lines, Sm2PrivateKey financeKey, string voucherNo = "ZF2024900001", int accountMultiple = 2)
+    /// <summary>
+    /// Writes the set into <paramref name="inbox"/> and the master data into <paramref name="dataDir"/>. Lines use
+    /// accounts and people <paramref name="firstAccount"/> onwards, so several vouchers can pay distinct people.
+    /// </summary>
+    public static Built Write(string inbox, string dataDir, int lines, Sm2PrivateKey financeKey, string voucherNo = "ZF2024900001", int accountMultiple = 2,
+        long firstAccount = 1)
     {
         Directory.CreateDirectory(inbox);
         Directory.CreateDirectory(dataDir);
@@ -59,11 +63,11 @@ public static class LargeVoucher
         using (var stream = new FileStream(detailPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         using (var writer = new IssuanceListWriter(stream, DetailEncoding.Utf8))
         {
-            for (long i = 1; i <= lines; i++)
+            for (long i = firstAccount; i < firstAccount + lines; i++)
             {
                 long fen = AmountFen(i);
                 total += fen;
-                writer.Write(new IssuanceLine(0, i.ToString(CultureInfo.InvariantCulture), Name(i), IdNumber(i), Account(i), DeptName, SubsidyName,
+                writer.Write(new IssuanceLine(0, (i - firstAccount + 1).ToString(CultureInfo.InvariantCulture), Name(i), IdNumber(i), Account(i), DeptName, SubsidyName,
                     new Money(fen).ToString(), Period, "", "", "", ""));
             }
         }
@@ -71,7 +75,7 @@ public static class LargeVoucher
         string accountsPath = Path.Combine(dataDir, "accounts.csv");
         using (var stream = new FileStream(accountsPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            AccountMasterCsv.Write(Accounts((long)lines * accountMultiple), stream);
+            AccountMasterCsv.Write(Accounts(firstAccount, (long)lines * accountMultiple), stream);
         }
         string cataloguePath = Path.Combine(dataDir, "catalogue.csv");
         using (var stream = File.Create(cataloguePath)) CatalogueCsv.Write([Entry], stream);
@@ -85,9 +89,9 @@ public static class LargeVoucher
         return new Built(voucherPath, detailPath, accountsPath, cataloguePath, voucher, total);
     }
 
-    private static IEnumerable<AccountMasterRow> Accounts(long count)
+    private static IEnumerable<AccountMasterRow> Accounts(long first, long count)
     {
-        for (long i = 1; i <= count; i++)
+        for (long i = first; i < first + count; i++)
             yield return new AccountMasterRow(Account(i), Name(i), IdNumber(i), AccountStatus.Normal, Money.FromYuan(100), i + 1);
     }
 }

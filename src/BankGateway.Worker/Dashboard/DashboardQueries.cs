@@ -1,0 +1,392 @@
+using BankGateway.Worker.Hosting;
+using Dapper;
+using Npgsql;
+
+namespace BankGateway.Worker.Dashboard;
+
+/// <summary>Filters of the voucher list (all optional; they travel in the query string: no personal data).</summary>
+public sealed record VoucherFilter(string? AdmDivCode, string? Dept, string? Subsidy, DateOnly? From, DateOnly? To, string? Status, int Page);
+
+/// <summary>Which lines of a voucher to show: <c>failed</c> (default), <c>paid</c>, <c>all</c> or one code <c>F08</c>; optionally one 序号.</summary>
+public sealed record LineFilter(string Outcome, string? SeqNo, int Page);
+
+/// <summary>
+/// Every read of the dashboard. The overview and the polled summary read the voucher summary
+/// counters (kept by the posting transaction) and small tables only; no query here scans voucher_lines
+/// beyond one voucher's primary-key range or one person's index entries.
+/// </summary>
+public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, GatewaySettings settings)
+{
+    public const int PageSize = 50;
+
+    /// <summary>How many recent business days (with vouchers) the overview shows per bureau.</summary>
+    public const int OverviewDays = 14;
+
+    private const string VoucherColumns = """
+        v.id, v.adm_div_code, v.voucher_no, v.status, v.business_date, v.received_at, v.completed_at, v.dept_name, v.subsidy_name,
+        v.period, v.pay_amt_fen, v.detail_count, v.chunk_count, v.chunks_done, v.paid_count, v.paid_fen, v.failed_count, v.failed_fen,
+        r.status as return_status, r.due_date as return_due
+        """;
+
+    public async Task<Overview> OverviewAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var now = clock.UtcNow;
+        var days = (await connection.QueryAsync<BureauDay>(new CommandDefinition("""
+            with recent as (
+                select business_date from vouchers group by business_date order by business_date desc limit @days
+            ), since as (
+                select coalesce(min(business_date), current_date) as day from recent
+            ), v as (
+                select adm_div_code, business_date as day,
+                       count(*) filter (where status = 'RECEIVED') as received,
+                       count(*) filter (where status = 'HELD') as held,
+                       count(*) filter (where status = 'POSTING') as posting,
+                       count(*) filter (where status = 'COMPLETED') as completed,
+                       sum(detail_count)::bigint as lines, sum(pay_amt_fen)::bigint as total_fen,
+                       sum(paid_count)::bigint as paid_count, sum(paid_fen)::bigint as paid_fen,
+                       sum(failed_count)::bigint as failed_count, sum(failed_fen)::bigint as failed_fen
+                from vouchers where business_date >= (select day from since)
+                group by 1, 2
+            ), rj as (
+                select adm_div_code, (received_at at time zone 'Asia/Shanghai')::date as day, count(*) as rejected
+                from deliveries where outcome = 'REJECTED'
+                  and received_at >= ((select day from since) - 1)::timestamp at time zone 'Asia/Shanghai'
+                group by 1, 2
+            ), ret as (
+                select v.adm_div_code, v.business_date as day,
+                       count(*) filter (where r.status = 'SCHEDULED') as returns_due,
+                       coalesce(sum(r.return_fen) filter (where r.status = 'SCHEDULED'), 0)::bigint as returns_due_fen,
+                       count(*) filter (where r.status = 'EXECUTED') as returned,
+                       coalesce(sum(r.return_fen) filter (where r.status = 'EXECUTED'), 0)::bigint as returned_fen
+                from returns r join vouchers v on v.id = r.voucher_id
+                where v.business_date >= (select day from since)
+                group by 1, 2
+            )
+            select adm_div_code, day, coalesce(received, 0) as received, coalesce(held, 0) as held, coalesce(posting, 0) as posting,
+                   coalesce(completed, 0) as completed, coalesce(rejected, 0) as rejected, coalesce(lines, 0) as lines,
+                   coalesce(total_fen, 0) as total_fen, coalesce(paid_count, 0) as paid_count, coalesce(paid_fen, 0) as paid_fen,
+                   coalesce(failed_count, 0) as failed_count, coalesce(failed_fen, 0) as failed_fen,
+                   coalesce(returns_due, 0) as returns_due, coalesce(returns_due_fen, 0) as returns_due_fen,
+                   coalesce(returned, 0) as returned, coalesce(returned_fen, 0) as returned_fen
+            from v full join rj using (adm_div_code, day) left join ret using (adm_div_code, day)
+            where day >= (select day from since)
+            order by day desc, adm_div_code
+            """, new { days = OverviewDays }, cancellationToken: ct))).ToList();
+
+        // In flight first (the partial index on status), then the most recently completed.
+        var active = (await connection.QueryAsync<VoucherRow>(new CommandDefinition($"""
+            (select {VoucherColumns} from vouchers v left join returns r on r.voucher_id = v.id
+             where v.status <> 'COMPLETED' order by v.received_at, v.id limit 200)
+            union all
+            (select {VoucherColumns} from vouchers v left join returns r on r.voucher_id = v.id
+             where v.status = 'COMPLETED' order by v.completed_at desc nulls last, v.id desc limit 10)
+            """, cancellationToken: ct))).ToList();
+
+        var returnsDue = (await connection.QueryAsync<VoucherRow>(new CommandDefinition($"""
+            select {VoucherColumns} from returns r join vouchers v on v.id = r.voucher_id
+            where r.status = 'SCHEDULED' order by r.due_date, v.id limit 200
+            """, cancellationToken: ct))).ToList();
+
+        var channels = (await connection.QueryAsync<ChannelRow>(new CommandDefinition(
+            "select adm_div_code, kind, last_poll_at, last_error from channels order by adm_div_code", cancellationToken: ct))).ToList();
+
+        var (hour, five) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
+            select coalesce(sum(paid_count + failed_count), 0)::bigint,
+                   coalesce(sum(paid_count + failed_count) filter (where committed_at >= @now - interval '5 minutes'), 0)::bigint
+            from posting_chunks where committed_at >= @now - interval '1 hour'
+            """, new { now }, cancellationToken: ct));
+
+        return new Overview
+        {
+            Days = days,
+            Active = active,
+            ReturnsDue = returnsDue,
+            Risks = Risks(active, returnsDue),
+            Channels = channels,
+            LinesLastHour = hour,
+            LinesLast5Minutes = five,
+            At = now.UtcDateTime,
+        };
+    }
+
+    /// <summary>
+    /// Deadlines at risk: a return past its due day (or due today after Gateway:ReturnTime) not yet
+    /// executed; a voucher of an earlier business day still not completed; a held voucher (it waits for an operator).
+    /// </summary>
+    private List<RiskRow> Risks(IReadOnlyList<VoucherRow> active, IReadOnlyList<VoucherRow> returnsDue)
+    {
+        var today = clock.Today;
+        var chinaNow = TimeOnly.FromDateTime(clock.UtcNow.ToOffset(TimeSpan.FromHours(8)).DateTime);
+        var risks = new List<RiskRow>();
+        foreach (var r in returnsDue)
+        {
+            if (r.ReturnDue is not { } due) continue;
+            if (due < today)
+                risks.Add(new RiskRow { Kind = "退回逾期", VoucherId = r.Id, Subject = $"{r.AdmDivCode}/{r.VoucherNo}", Day = due, Detail = $"应于 {Display.Date(due)} 退回 {Display.Yuan(r.FailedFen)} 元，尚未执行" });
+            else if (due == today && chinaNow >= settings.ReturnTime)
+                risks.Add(new RiskRow { Kind = "今日应退回", VoucherId = r.Id, Subject = $"{r.AdmDivCode}/{r.VoucherNo}", Day = due, Detail = $"已过退回时间 {settings.ReturnTime:HH\\:mm}，尚未执行" });
+        }
+        foreach (var v in active.Where(v => v.Status != "COMPLETED"))
+        {
+            if (v.Status == "HELD")
+                risks.Add(new RiskRow { Kind = "暂停中", VoucherId = v.Id, Subject = $"{v.AdmDivCode}/{v.VoucherNo}", Day = v.BusinessDate, Detail = "已暂停入账，等待操作员恢复" });
+            else if (v.BusinessDate < today)
+                risks.Add(new RiskRow { Kind = "跨日未完成", VoucherId = v.Id, Subject = $"{v.AdmDivCode}/{v.VoucherNo}", Day = v.BusinessDate, Detail = $"业务日期 {Display.Date(v.BusinessDate)} 的凭证仍为{Display.State(v.Status)}" });
+        }
+        return risks;
+    }
+
+    /// <summary>The polled summary: counts by state (from the partial status index and today's rows) and the listed vouchers' counters.</summary>
+    public async Task<SummaryJson> SummaryAsync(IReadOnlyCollection<long> voucherIds, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var today = clock.Today;
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal) { ["RECEIVED"] = 0, ["HELD"] = 0, ["POSTING"] = 0 };
+        foreach (var (status, n) in await connection.QueryAsync<(string, long)>(new CommandDefinition(
+                     "select status, count(*) from vouchers where status <> 'COMPLETED' group by status", cancellationToken: ct)))
+            counts[status] = n;
+        var (completedToday, returnsDue) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
+            select (select count(*) from vouchers where status = 'COMPLETED' and business_date = @today),
+                   (select count(*) from returns where status = 'SCHEDULED')
+            """, new { today }, cancellationToken: ct));
+        counts["COMPLETED_TODAY"] = completedToday;
+        counts["RETURNS_DUE"] = returnsDue;
+
+        var ids = voucherIds.Take(500).ToArray();
+        var rows = (await connection.QueryAsync<VoucherRow>(new CommandDefinition($"""
+            select {VoucherColumns} from vouchers v left join returns r on r.voucher_id = v.id
+            where v.id = any(@ids) or v.status <> 'COMPLETED'
+            order by v.id limit 700
+            """, new { ids }, cancellationToken: ct))).ToList();
+        return new SummaryJson(clock.UtcNow.ToOffset(TimeSpan.FromHours(8)).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), counts,
+            rows.Select(v => new SummaryVoucher(v.Id, v.VoucherNo, v.Status, Display.State(v.Status), v.ChunksDone, v.ChunkCount,
+                v.PaidCount, Display.Yuan(v.PaidFen), v.FailedCount, Display.Yuan(v.FailedFen))).ToList());
+    }
+
+    public async Task<(IReadOnlyList<VoucherRow> Rows, IReadOnlyList<DeliveryRow> Rejected)> VouchersAsync(VoucherFilter f, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var args = new
+        {
+            adm = Empty(f.AdmDivCode), dept = Like(f.Dept), subsidy = Like(f.Subsidy), from = f.From, to = f.To,
+            status = Empty(f.Status), limit = PageSize, offset = Math.Max(0, f.Page - 1) * PageSize,
+        };
+        if (f.Status == "REJECTED")
+        {
+            var rejected = await connection.QueryAsync<DeliveryRow>(new CommandDefinition("""
+                select id, adm_div_code, voucher_no, voucher_file, detail_file, outcome, reject_code, reject_detail, voucher_id, received_at, content_sm3
+                from deliveries
+                where outcome = 'REJECTED' and (@adm::text is null or adm_div_code = @adm)
+                  and (@from::date is null or received_at >= @from::date::timestamp at time zone 'Asia/Shanghai')
+                  and (@to::date is null or received_at < (@to::date + 1)::timestamp at time zone 'Asia/Shanghai')
+                order by received_at desc, id desc limit @limit offset @offset
+                """, args, cancellationToken: ct));
+            return ([], rejected.ToList());
+        }
+        var rows = await connection.QueryAsync<VoucherRow>(new CommandDefinition($"""
+            select {VoucherColumns} from vouchers v left join returns r on r.voucher_id = v.id
+            where (@adm::text is null or v.adm_div_code = @adm)
+              and (@dept::text is null or v.dept_name like @dept)
+              and (@subsidy::text is null or v.subsidy_name like @subsidy)
+              and (@from::date is null or v.business_date >= @from::date)
+              and (@to::date is null or v.business_date <= @to::date)
+              and (@status::text is null or v.status = @status)
+            order by v.received_at desc, v.id desc limit @limit offset @offset
+            """, args, cancellationToken: ct));
+        return (rows.ToList(), []);
+    }
+
+    public async Task<IReadOnlyList<string>> BureausAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<string>(new CommandDefinition(
+            "select adm_div_code from channels union select distinct adm_div_code from vouchers order by 1", cancellationToken: ct))).ToList();
+    }
+
+    public async Task<VoucherHeader?> VoucherAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<VoucherHeader>(new CommandDefinition("""
+            select v.id, v.adm_div_code, v.voucher_no, v.status, v.business_date, v.received_at, v.completed_at, v.vt_code, v.st_year, v.vou_date,
+                   v.dept_code, v.dept_name, v.subsidy_code, v.subsidy_name, v.period, v.pay_acct_no, v.pay_acct_name, v.fund_channel,
+                   v.return_acct_no, v.return_acct_name, v.pay_amt_fen, v.detail_count, v.detail_file, v.detail_file_sm3, v.detail_encoding,
+                   v.reissue_of, v.chunk_count, v.chunks_done, v.paid_count, v.paid_fen, v.failed_count, v.failed_fen, v.claimed_by, v.claim_expires_at,
+                   r.status as return_status, r.due_date as return_due, r.due_covered as return_due_covered, r.return_count, r.return_fen,
+                   r.executed_at as return_executed_at, r.executed_by as return_executed_by
+            from vouchers v left join returns r on r.voucher_id = v.id where v.id = @id
+            """, new { id }, cancellationToken: ct));
+    }
+
+    public async Task<long?> VoucherIdAsync(string admDivCode, string voucherNo, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(
+            "select id from vouchers where adm_div_code = @admDivCode and voucher_no = @voucherNo", new { admDivCode, voucherNo }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<CodeCount>> FailureCodesAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<CodeCount>(new CommandDefinition("""
+            select f.code, count(*)::int as lines, coalesce(sum(l.amount_fen), 0)::bigint as fen
+            from line_failures f join voucher_lines l on l.voucher_id = f.voucher_id and l.row_no = f.row_no
+            where f.voucher_id = @id group by f.code order by f.code
+            """, new { id }, cancellationToken: ct))).ToList();
+    }
+
+    private const string LineColumns = """
+        l.voucher_id, v.voucher_no, v.adm_div_code, v.business_date, l.row_no, l.seq_no, l.name, l.id_number, l.account_no, l.subsidy_name,
+        l.period, l.amount_text, l.amount_fen, f.code, j.id as journal_id, j.posted_at, l.orig_voucher_no, l.orig_seq_no
+        """;
+
+    public async Task<IReadOnlyList<LineRow>> LinesAsync(long id, LineFilter filter, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        short? code = filter.Outcome.Length == 3 && filter.Outcome[0] == 'F' && short.TryParse(filter.Outcome.AsSpan(1), out var c) ? c : null;
+        var args = new { id, seq = Empty(filter.SeqNo), code, limit = PageSize, offset = Math.Max(0, filter.Page - 1) * PageSize };
+        string sql = filter.Outcome is "all" or "paid"
+            ? $"""
+              select {LineColumns}
+              from voucher_lines l join vouchers v on v.id = l.voucher_id
+              left join line_failures f on f.voucher_id = l.voucher_id and f.row_no = l.row_no
+              left join journal j on j.voucher_id = l.voucher_id and j.kind = 'P' and j.side = 'C' and j.ref_no = l.row_no
+              where l.voucher_id = @id and (@seq::text is null or l.seq_no = @seq) {(filter.Outcome == "paid" ? "and j.id is not null" : "")}
+              order by l.row_no limit @limit offset @offset
+              """
+            : $"""
+              select {LineColumns}
+              from line_failures f join voucher_lines l on l.voucher_id = f.voucher_id and l.row_no = f.row_no
+              join vouchers v on v.id = l.voucher_id
+              left join journal j on false
+              where f.voucher_id = @id and (@code::smallint is null or f.code = @code) and (@seq::text is null or l.seq_no = @seq)
+              order by f.row_no limit @limit offset @offset
+              """;
+        return (await connection.QueryAsync<LineRow>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<LineRow?> LineAsync(long id, int rowNo, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<LineRow>(new CommandDefinition($"""
+            select {LineColumns}
+            from voucher_lines l join vouchers v on v.id = l.voucher_id
+            left join line_failures f on f.voucher_id = l.voucher_id and f.row_no = l.row_no
+            left join journal j on j.voucher_id = l.voucher_id and j.kind = 'P' and j.side = 'C' and j.ref_no = l.row_no
+            where l.voucher_id = @id and l.row_no = @rowNo
+            """, new { id, rowNo }, cancellationToken: ct));
+    }
+
+    /// <summary>The voucher's history, newest first: deliveries, chunks, files, returns and every audited action.</summary>
+    public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(VoucherHeader v, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<HistoryEntry>(new CommandDefinition("""
+            select * from (
+                select received_at as at, 'deliveries' as source,
+                       case outcome when 'ACCEPTED' then '收到凭证，验签通过' else '拒绝 ' || coalesce(reject_code, '') end as what,
+                       null::text as actor, voucher_file || coalesce('：' || reject_detail, '') as detail
+                from deliveries where adm_div_code = @adm and voucher_no = @no
+                union all
+                select committed_at, 'posting_chunks', '第 ' || chunk_no || ' 批入账', null,
+                       '行 ' || first_row || '–' || last_row || '：成功 ' || paid_count || ' 笔 ' || fen_text(paid_fen) || ' 元，失败 ' || failed_count || ' 笔 ' || fen_text(failed_fen) || ' 元'
+                from posting_chunks where voucher_id = @id
+                union all
+                select completed_at, 'vouchers', '入账完成', null, null from vouchers where id = @id and completed_at is not null
+                union all
+                select created_at, 'outbound_files', '生成 ' || file_name, null, 'SM3 ' || sm3
+                from outbound_files where voucher_id = @id or file_name = 'RJ_' || @adm || '_' || @no || '.xml'
+                union all
+                select executed_at, 'returns', '退回已执行', executed_by, return_count || ' 笔 ' || fen_text(return_fen) || ' 元'
+                from returns where voucher_id = @id and executed_at is not null
+                union all
+                select at, 'audit_log', action, actor, detail from audit_log where subject = @subject
+            ) h
+            order by at desc limit 500
+            """, new { id = v.Id, adm = v.AdmDivCode, no = v.VoucherNo, subject = v.Subject }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<OutboundFileRow>> FilesAsync(VoucherHeader v, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<OutboundFileRow>(new CommandDefinition("""
+            select file_name, kind, sm3, size_bytes, archive_path, created_at from outbound_files
+            where voucher_id = @id
+               or file_name = 'QS_' || @adm || '_' || to_char(@day::date, 'YYYYMMDD') || '.xml'
+               and exists (select 1 from clearing_requests c where c.adm_div_code = @adm and c.clear_date = @day::date)
+            order by created_at, file_name
+            """, new { id = v.Id, adm = v.AdmDivCode, day = v.BusinessDate }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<DeliveryRow>> DeliveriesAsync(VoucherHeader v, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<DeliveryRow>(new CommandDefinition("""
+            select id, adm_div_code, voucher_no, voucher_file, detail_file, outcome, reject_code, reject_detail, voucher_id, received_at, content_sm3
+            from deliveries where adm_div_code = @adm and voucher_no = @no order by received_at, id
+            """, new { adm = v.AdmDivCode, no = v.VoucherNo }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>补发 links both ways: lines of this voucher re-issuing others, and later lines re-issuing this voucher's.</summary>
+    public async Task<(IReadOnlyList<ReissueLink> ReissuesOf, IReadOnlyList<ReissueLink> ReissuedBy)> ReissuesAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        const string columns = "reissue_voucher_id, reissue_voucher_no, reissue_seq_no, orig_voucher_no, orig_seq_no, orig_voucher_id, orig_failure_code";
+        var of = await connection.QueryAsync<ReissueLink>(new CommandDefinition(
+            $"select {columns} from reissue_links where reissue_voucher_id = @id order by reissue_row_no limit 200", new { id }, cancellationToken: ct));
+        var by = await connection.QueryAsync<ReissueLink>(new CommandDefinition(
+            $"select {columns} from reissue_links where orig_voucher_id = @id order by reissue_voucher_id, reissue_row_no limit 200", new { id }, cancellationToken: ct));
+        return (of.ToList(), by.ToList());
+    }
+
+    /// <summary>
+    /// Every line ever paid or failed for one person, across all vouchers. Paid lines are found through
+    /// the credits' ID index (a credit always carries its line's ID; an account's paid lines are its
+    /// holder's, since F10 refuses any other ID), failed lines among the failures.
+    /// </summary>
+    public async Task<IReadOnlyList<LineRow>> LookupAsync(string? idNumber, string? accountNo, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        string? id = Empty(idNumber)?.ToUpperInvariant();
+        string? account = Empty(accountNo);
+        if (id is null && account is null) return [];
+        return (await connection.QueryAsync<LineRow>(new CommandDefinition($"""
+            with holder as (
+                select coalesce(@id::text, (select upper(id_number) from accounts where account_no = @account::text)) as id_number
+            )
+            select * from (
+                select {LineColumns}
+                from journal j
+                join voucher_lines l on l.voucher_id = j.voucher_id and l.row_no = j.ref_no
+                join vouchers v on v.id = l.voucher_id
+                left join line_failures f on false
+                where j.kind = 'P' and j.side = 'C' and j.id_number = (select id_number from holder)
+                  and (@account::text is null or j.account_no = @account::text)
+                union all
+                select {LineColumns}
+                from line_failures f
+                join voucher_lines l on l.voucher_id = f.voucher_id and l.row_no = f.row_no
+                join vouchers v on v.id = l.voucher_id
+                left join journal j on false
+                where (@id::text is null or upper(l.id_number) = @id::text) and (@account::text is null or l.account_no = @account::text)
+            ) x
+            order by business_date desc, voucher_id desc, row_no
+            limit 1000
+            """, new { id, account }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<AuditRow>> AuditAsync(string? actor, string? action, long? before, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<AuditRow>(new CommandDefinition("""
+            select id, at, actor, action, subject, detail from audit_log
+            where (@actor::text is null or actor = @actor) and (@action::text is null or action like @action)
+              and (@before::bigint is null or id < @before)
+            order by id desc limit 100
+            """, new { actor = Empty(actor), action = Empty(action) is { } a ? a + "%" : null, before }, cancellationToken: ct))).ToList();
+    }
+
+    private static string? Empty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    private static string? Like(string? s) => Empty(s) is { } t ? "%" + t.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%" : null;
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using BankGateway.Domain;
+
+namespace BankGateway.Worker.Dashboard;
+
+/// <summary>How screens show things: yuan with two decimals and thousands separators, China time, Chinese state names.</summary>
+public static class Display
+{
+    private static readonly TimeSpan China = TimeSpan.FromHours(8);
+
+    public static string Yuan(long fen) => new Money(fen).ToDisplayString();
+
+    public static string Time(DateTime? utc) => utc is { } t
+        ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)).ToOffset(China).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)
+        : "";
+
+    public static string Date(DateOnly? d) => d?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "";
+
+    public static string Count(long n) => n.ToString("#,0", CultureInfo.InvariantCulture);
+
+    /// <summary>Voucher states (vouchers.status) and the two the overview adds (rejected deliveries, returns).</summary>
+    public static string State(string status) => status switch
+    {
+        "RECEIVED" => "已接收",
+        "HELD" => "已暂停",
+        "POSTING" => "入账中",
+        "COMPLETED" => "已完成",
+        "REJECTED" => "已拒绝",
+        "SCHEDULED" => "待退回",
+        "EXECUTED" => "已退回",
+        _ => status,
+    };
+
+    public static readonly IReadOnlyList<string> VoucherStates = ["RECEIVED", "HELD", "POSTING", "COMPLETED", "REJECTED"];
+
+    public static string FileKind(string kind) => kind switch
+    {
+        "HD" => "回单 HD_",
+        "RS" => "明细结果 RS_",
+        "RJ" => "拒绝通知 RJ_",
+        "TH" => "退回通知 TH_",
+        "QS" => "清算申请 QS_",
+        _ => kind,
+    };
+
+    public static string Action(string action) => action switch
+    {
+        "login" => "登录",
+        "logout" => "退出",
+        "login.failed" => "登录失败",
+        "login.locked" => "账户锁定",
+        "login.refused" => "锁定期间登录被拒",
+        "voucher.hold" => "暂停入账",
+        "voucher.release" => "恢复入账",
+        "voucher.resend" => "重发文件",
+        "return.execute" => "执行退回",
+        "return.execute.request" => "立即执行退回",
+        "channel.retry" => "立即重试通道",
+        "reveal" => "查看完整信息",
+        "lookup" => "受益人查询",
+        "user.add" => "新增用户",
+        "user.update" => "修改用户",
+        "user.remove" => "删除用户",
+        "user.unlock" => "解除锁定",
+        _ => action,
+    };
+}
+
+/// <summary>Safety net for free text shown on screens (audit details, reject details): long digit runs are masked.</summary>
+public static partial class ScreenText
+{
+    [System.Text.RegularExpressions.GeneratedRegex(@"\d{12,}[\dXx]?")]
+    private static partial System.Text.RegularExpressions.Regex LongNumber();
+
+    public static string Mask(string? text) => string.IsNullOrEmpty(text) ? "" :
+        LongNumber().Replace(text, m => BankGateway.Domain.Identity.PersonalDataMask.AccountNo(m.Value));
+
+    /// <summary>An SM3 digest in groups of eight, as fingerprints are read aloud.</summary>
+    public static string Digest(string? hex) => string.IsNullOrEmpty(hex) ? "" :
+        string.Join(' ', Enumerable.Range(0, (hex.Length + 7) / 8).Select(i => hex.Substring(i * 8, Math.Min(8, hex.Length - i * 8))));
+
+    /// <summary>银行流水号 with a space after the date, so it reads in two parts.</summary>
+    public static string BankRef(string reference) => reference.Length > 10 ? reference[..10] + " " + reference[10..] : reference;
+}

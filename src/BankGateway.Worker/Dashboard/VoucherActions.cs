@@ -1,0 +1,203 @@
+using BankGateway.Files.Signing;
+using BankGateway.Worker.Hosting;
+using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Results;
+using BankGateway.Worker.Returns;
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace BankGateway.Worker.Dashboard;
+
+/// <summary>What an operator action came to: whether it changed anything, and a sentence for the screen.</summary>
+public sealed record ActionOutcome(bool Changed, string Message);
+
+/// <summary>
+/// The operator actions. Each names the state it expects and changes nothing when the voucher is no
+/// longer in it, so a double click or a stale page is harmless; each effective action is written to
+/// audit_log with the operator's name in the same transaction as the change (or by the owning stage).
+/// </summary>
+internal sealed class VoucherActions(
+    NpgsqlDataSource db,
+    GatewayClock clock,
+    DashboardOptions options,
+    IConfiguration configuration,
+    IServiceProvider services,
+    ILogger<VoucherActions> logger)
+{
+    public Task<ActionOutcome> HoldAsync(long id, string expected, string actor, CancellationToken ct) =>
+        ChangeStateAsync(id, expected, from: "RECEIVED", to: "HELD", "voucher.hold", actor, ct);
+
+    public Task<ActionOutcome> ReleaseAsync(long id, string expected, string actor, CancellationToken ct) =>
+        ChangeStateAsync(id, expected, from: "HELD", to: "RECEIVED", "voucher.release", actor, ct);
+
+    // A voucher a live worker has claimed may be starting to post: it is not held under it.
+    private async Task<ActionOutcome> ChangeStateAsync(long id, string expected, string from, string to, string action, string actor, CancellationToken ct)
+    {
+        if (expected != from) return new ActionOutcome(false, $"只能在{Display.State(from)}状态下执行此操作。");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var subject = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("""
+            update vouchers v set status = @to
+            where id = @id and status = @from
+              and (claimed_by is null or claim_expires_at < now()
+                   or not exists (select 1 from pg_stat_activity a where a.pid = v.claim_pid))
+            returning adm_div_code || '/' || voucher_no
+            """, new { id, from, to }, tx, cancellationToken: ct));
+        if (subject is null)
+        {
+            await tx.RollbackAsync(ct);
+            var now = await CurrentStateAsync(id, ct);
+            return new ActionOutcome(false, now is null ? "凭证不存在。" :
+                now == from ? "凭证正被入账进程处理，未做更改。" : $"凭证当前为{Display.State(now)}，未做更改（可能已被他人处理）。");
+        }
+        await UserStore.Audit(connection, tx, actor, action, subject, $"{Display.State(from)} → {Display.State(to)}", ct);
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Dashboard: {Actor} changed voucher {Subject} from {From} to {To}", actor, subject, from, to);
+        return new ActionOutcome(true, $"凭证 {subject} 已{(to == "HELD" ? "暂停入账" : "恢复入账")}。");
+    }
+
+    /// <summary>
+    /// Re-sends a completed voucher's RS_ and HD_ (re-produced from the database, checked against the recorded
+    /// SM3, never rewritten when already in place), and its TH_ when its return was executed (copied from the
+    /// archived bytes, checked against the recorded SM3), into the bureau's outbox.
+    /// </summary>
+    public async Task<ActionOutcome> ResendAsync(long id, string expected, string actor, CancellationToken ct)
+    {
+        var v = await services.GetRequiredService<DashboardQueries>().VoucherAsync(id, ct);
+        if (v is null) return new ActionOutcome(false, "凭证不存在。");
+        if (expected != "COMPLETED" || v.Status != "COMPLETED")
+            return new ActionOutcome(false, $"凭证当前为{Display.State(v.Status)}，只有已完成的凭证才有可重发的回单和明细结果。");
+        string? outbox = OutboxFor(v.AdmDivCode);
+        if (outbox is null)
+            return new ActionOutcome(false, $"区划 {v.AdmDivCode} 没有本地发件箱：请配置 Gateway:Dashboard:ResendOutbox 或该通道的 Outbox（Kind=Local）。");
+        var sent = new List<string>();
+        try
+        {
+            var (result, receipt) = await services.GetRequiredService<VoucherResults>().WriteAsync(id, outbox, ct);
+            sent.Add(Path.GetFileName(result));
+            sent.Add(Path.GetFileName(receipt));
+            if (await ReturnNoticeAsync(id, ct) is { } notice)
+            {
+                await CopyArchivedAsync(notice, outbox, ct);
+                sent.Add(notice.FileName);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or KeyFileException)
+        {
+            logger.LogError(e, "Dashboard: re-send of {Voucher} failed", v.Subject);
+            return new ActionOutcome(false, $"重发失败：{e.Message}");
+        }
+        await using (var connection = await db.OpenConnectionAsync(ct))
+        await using (var tx = await connection.BeginTransactionAsync(ct))
+        {
+            await UserStore.Audit(connection, tx, actor, "voucher.resend", v.Subject, $"{string.Join(", ", sent)} → {outbox}", ct);
+            await tx.CommitAsync(ct);
+        }
+        return new ActionOutcome(true, $"已重发 {string.Join("、", sent)} 到 {outbox}（内容与首次生成逐字节一致）。");
+    }
+
+    private async Task<OutboundFileRow?> ReturnNoticeAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<OutboundFileRow>(new CommandDefinition(
+            "select file_name, kind, sm3, size_bytes, archive_path, created_at from outbound_files where voucher_id = @id and kind = 'TH'",
+            new { id }, cancellationToken: ct));
+    }
+
+    private async Task CopyArchivedAsync(OutboundFileRow file, string outbox, CancellationToken ct)
+    {
+        Directory.CreateDirectory(outbox);
+        string target = Path.Combine(outbox, file.FileName);
+        var key = services.GetRequiredService<BankKey>().Key;
+        if (!(File.Exists(target) && new FileInfo(target).Length == file.SizeBytes))
+        {
+            if (!File.Exists(file.ArchivePath)) throw new IOException($"{file.FileName}: the archived copy {file.ArchivePath} is gone");
+            string temp = target + ".tmp";
+            File.Copy(file.ArchivePath, temp, overwrite: true);
+            string sm3 = await Sm3.HashFileHexAsync(temp, ct);
+            if (sm3 != file.Sm3)
+            {
+                File.Delete(temp);
+                throw new InvalidOperationException($"{file.FileName}: the archived copy's SM3 {sm3} differs from the recorded {file.Sm3}");
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        if (!File.Exists(SignatureFile.SigPath(target))) SignatureFile.Write(target, key);
+    }
+
+    /// <summary>Executes this voucher's due return now (and, as the scheduled run would, any other return due by the same day).</summary>
+    public async Task<ActionOutcome> ExecuteReturnAsync(long id, string expected, string actor, CancellationToken ct)
+    {
+        var v = await services.GetRequiredService<DashboardQueries>().VoucherAsync(id, ct);
+        if (v is null) return new ActionOutcome(false, "凭证不存在。");
+        if (expected != "SCHEDULED" || v.ReturnStatus != "SCHEDULED" || v.ReturnDue is not { } due)
+            return new ActionOutcome(false, v.ReturnStatus == "EXECUTED" ? "退回已执行，未做更改。" : "该凭证没有待执行的退回。");
+        if (due > clock.Today) return new ActionOutcome(false, $"退回应于 {Display.Date(due)} 执行，尚未到期。");
+        if (OutboxFor(v.AdmDivCode) is null)
+            return new ActionOutcome(false, $"区划 {v.AdmDivCode} 没有本地发件箱：请配置 Gateway:Dashboard:ResendOutbox 或该通道的 Outbox（Kind=Local）。");
+        try
+        {
+            var done = await services.GetRequiredService<ReturnService>().RunAsync(due,
+                adm => OutboxFor(adm) ?? throw new InvalidOperationException($"no local outbox for bureau {adm}"), actor, ct);
+            var mine = done.FirstOrDefault(e => e.AdmDivCode == v.AdmDivCode && e.VoucherNo == v.VoucherNo);
+            return mine is null
+                ? new ActionOutcome(false, "退回已由其他进程执行，未做更改。")
+                : new ActionOutcome(true, $"已执行退回 {mine.Count} 笔 {mine.Amount.ToDisplayString()} 元，退回通知 {Path.GetFileName(mine.NoticePath)} 已写入。");
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or KeyFileException)
+        {
+            logger.LogError(e, "Dashboard: return of {Voucher} failed", v.Subject);
+            return new ActionOutcome(false, $"执行退回失败：{e.Message}");
+        }
+    }
+
+    /// <summary>Asks the service to poll a bureau's channel now; without a running service the request is only recorded.</summary>
+    public async Task<ActionOutcome> RetryChannelAsync(string admDivCode, string actor, CancellationToken ct)
+    {
+        string message;
+        if (services.GetService<IChannelControl>() is { } control)
+            message = await control.RetryNowAsync(admDivCode, ct);
+        else
+            message = "已记录重试请求（本进程未运行通道服务，服务将在下次轮询时处理）。";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await UserStore.Audit(connection, tx, actor, "channel.retry", admDivCode, message, ct);
+        await tx.CommitAsync(ct);
+        return new ActionOutcome(true, $"通道 {admDivCode}：{message}");
+    }
+
+    /// <summary>Shows one full ID number or account number of a line to an operator, audited (the value itself is not logged).</summary>
+    public async Task<string?> RevealAsync(long id, int rowNo, string field, string actor, CancellationToken ct)
+    {
+        var line = await services.GetRequiredService<DashboardQueries>().LineAsync(id, rowNo, ct);
+        if (line is null || field is not ("id" or "account")) return null;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await UserStore.Audit(connection, tx, actor, "reveal", $"{line.AdmDivCode}/{line.VoucherNo}",
+            $"序号 {line.SeqNo} {(field == "id" ? "证件号码" : "银行账号")}", ct);
+        await tx.CommitAsync(ct);
+        return field == "id" ? line.IdNumber : line.AccountNo;
+    }
+
+    /// <summary>Gateway:Dashboard:ResendOutbox, else the running channel's local outbox, else a configured Local channel's Outbox.</summary>
+    public string? OutboxFor(string admDivCode)
+    {
+        if (options.ResendOutbox is { } configured) return configured;
+        if (services.GetService<ChannelRegistry>()?.OutboxFor(admDivCode) is { } channel) return channel;
+        foreach (var c in configuration.GetSection("Gateway:Channels").GetChildren())
+        {
+            if (c["AdmDivCode"] == admDivCode && string.Equals(c["Kind"], "Local", StringComparison.OrdinalIgnoreCase) && !string.IsNullOrWhiteSpace(c["Outbox"]))
+                return c["Outbox"];
+        }
+        return null;
+    }
+
+    private async Task<string?> CurrentStateAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("select status from vouchers where id = @id", new { id }, cancellationToken: ct));
+    }
+}

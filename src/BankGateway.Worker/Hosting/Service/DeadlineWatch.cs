@@ -1,0 +1,84 @@
+using BankGateway.Domain.Calendar;
+using BankGateway.Worker.Returns;
+using Dapper;
+using Npgsql;
+
+namespace BankGateway.Worker.Hosting.Service;
+
+/// <summary>
+/// Deadlines the bank answers for: a voucher must be completed by the second working day after the day it was
+/// received (China time), and failed money must go back on its due date. A voucher still open on its deadline
+/// day or later is at risk; a return still scheduled after its due date is overdue.
+/// </summary>
+internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars, GatewayClock clock)
+{
+    public const int WorkingDaysToComplete = 2;
+
+    private static readonly TimeSpan China = TimeSpan.FromHours(8);
+    private static readonly TimeSpan CalendarCacheTime = TimeSpan.FromMinutes(10);
+
+    private WorkingDayCalendar? _calendar;
+    private DateTimeOffset _calendarLoadedAt;
+
+    public sealed record VoucherAtRisk(string AdmDivCode, string VoucherNo, string Status, DateTimeOffset ReceivedAt, DateOnly Deadline);
+
+    public sealed record OverdueReturn(string AdmDivCode, string VoucherNo, DateOnly DueDate);
+
+    public sealed record Snapshot(IReadOnlyList<VoucherAtRisk> VouchersAtRisk, IReadOnlyList<OverdueReturn> OverdueReturns, int ReturnsDue, double OldestUnprocessedSeconds);
+
+    // Npgsql reads timestamptz as a UTC DateTime.
+    private sealed record OpenVoucher(string AdmDivCode, string VoucherNo, string Status, DateTime ReceivedAt)
+    {
+        public DateTimeOffset ReceivedUtc => new(DateTime.SpecifyKind(ReceivedAt, DateTimeKind.Utc));
+    }
+
+    public async Task<Snapshot> MeasureAsync(CancellationToken ct)
+    {
+        var now = clock.Provider.GetUtcNow();
+        var today = clock.Today;
+        List<OpenVoucher> open;
+        List<OverdueReturn> overdue;
+        int due;
+        await using (var connection = await db.OpenConnectionAsync(ct))
+        {
+            open = (await connection.QueryAsync<OpenVoucher>(new CommandDefinition("""
+                select adm_div_code, voucher_no, status, received_at from vouchers where status <> 'COMPLETED' order by received_at, id
+                """, cancellationToken: ct))).ToList();
+            overdue = (await connection.QueryAsync<OverdueReturn>(new CommandDefinition("""
+                select v.adm_div_code, v.voucher_no, r.due_date from returns r join vouchers v on v.id = r.voucher_id
+                where r.status = 'SCHEDULED' and r.due_date < @today order by r.due_date, v.id
+                """, new { today }, cancellationToken: ct))).ToList();
+            due = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                "select count(*)::int from returns where status = 'SCHEDULED' and due_date <= @today", new { today }, cancellationToken: ct));
+        }
+
+        var calendar = await CalendarAsync(now, ct);
+        var atRisk = new List<VoucherAtRisk>();
+        foreach (var v in open)
+        {
+            var deadline = Deadline(calendar, DateOnly.FromDateTime(v.ReceivedUtc.ToOffset(China).DateTime));
+            if (today >= deadline) atRisk.Add(new VoucherAtRisk(v.AdmDivCode, v.VoucherNo, v.Status, v.ReceivedUtc, deadline));
+        }
+        double oldest = open.Count == 0 ? 0 : Math.Max(0, (now - open.Min(v => v.ReceivedUtc)).TotalSeconds);
+        return new Snapshot(atRisk, overdue, due, oldest);
+    }
+
+    /// <summary>The second working day after the day of receipt (past the calendar's data: ordinary weeks).</summary>
+    internal static DateOnly Deadline(WorkingDayCalendar calendar, DateOnly received)
+    {
+        var day = received;
+        for (int i = 0; i < WorkingDaysToComplete; i++) day = calendar.NextWorkingDayAfter(day).Date;
+        return day;
+    }
+
+    private async Task<WorkingDayCalendar> CalendarAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        // Operators may import a calendar at any time; ten minutes of staleness is harmless for an alarm.
+        if (_calendar is null || now - _calendarLoadedAt > CalendarCacheTime)
+        {
+            _calendar = await calendars.LoadAsync(ct);
+            _calendarLoadedAt = now;
+        }
+        return _calendar;
+    }
+}

@@ -1,0 +1,89 @@
+using Prometheus;
+
+namespace BankGateway.Worker.Hosting.Service;
+
+/// <summary>
+/// What <c>GET /metrics</c> exposes (Prometheus text). Counters count this process's work since it started;
+/// gauges that describe the shared database (returns due, oldest waiting voucher, deadline risk) are measured
+/// at each scrape, so every node of a cluster reports the same values for them.
+/// </summary>
+internal static class GatewayMetrics
+{
+    public static readonly Counter SetsTaken = Metrics.CreateCounter("bankgateway_intake_sets_taken_total",
+        "Voucher sets (PV_ + .sig + detail file) taken from a channel's inbox.", "channel");
+
+    public static readonly Counter Vouchers = Metrics.CreateCounter("bankgateway_vouchers_total",
+        "Vouchers by outcome: accepted, rejected, redelivered (identical re-delivery), answered (HD_ written).", "channel", "outcome");
+
+    public static readonly Counter LinesPosted = Metrics.CreateCounter("bankgateway_lines_posted_total",
+        "Lines of vouchers whose posting this process finished, by result: paid or failed.", "result");
+
+    public static readonly Gauge LinesPerSecond = Metrics.CreateGauge("bankgateway_posting_lines_per_second",
+        "Lines per second of the last poll pass that posted anything.");
+
+    public static readonly Counter Failures = Metrics.CreateCounter("bankgateway_failures_total",
+        "Voucher rejections (R01–R07) and failed lines (F01–F15) by code.", "code");
+
+    public static readonly Counter ReturnsExecuted = Metrics.CreateCounter("bankgateway_returns_executed_total",
+        "Returns executed by this process (TH_ written).");
+
+    public static readonly Counter ClearingRequests = Metrics.CreateCounter("bankgateway_clearing_requests_total",
+        "QS_ clearing requests written by this process.");
+
+    public static readonly Counter ChannelErrors = Metrics.CreateCounter("bankgateway_channel_errors_total",
+        "Failed polls or deliveries, by channel.", "channel");
+
+    public static readonly Gauge ChannelCircuit = Metrics.CreateGauge("bankgateway_channel_circuit_state",
+        "Poll circuit of a channel on this node: 0 closed (polling), 1 open (paused after repeated errors), 2 half-open (trying again).", "channel");
+
+    public static readonly Gauge ReturnsDue = Metrics.CreateGauge("bankgateway_returns_due",
+        "Scheduled returns due today or earlier and not yet executed.");
+
+    public static readonly Gauge ReturnsOverdue = Metrics.CreateGauge("bankgateway_returns_overdue",
+        "Scheduled returns whose due date has passed (must have gone on the next working day).");
+
+    public static readonly Gauge OldestUnprocessedAge = Metrics.CreateGauge("bankgateway_oldest_unprocessed_voucher_age_seconds",
+        "Age of the oldest voucher received but not completed (0 when none).");
+
+    public static readonly Gauge DeadlineRisk = Metrics.CreateGauge("bankgateway_vouchers_at_deadline_risk",
+        "Vouchers not completed by the second working day after receipt (due today or late).");
+
+    public static readonly Gauge ReconciliationDifferences = Metrics.CreateGauge("bankgateway_reconciliation_differences",
+        "Completed vouchers whose paid/failed totals disagree with the journal at the last reconciliation (must be 0).");
+
+    public static readonly Gauge ReconciliationLastRun = Metrics.CreateGauge("bankgateway_reconciliation_last_run_timestamp_seconds",
+        "Unix time of the last reconciliation on this node.");
+
+    /// <summary>Measures the database gauges at every scrape; a failed measurement leaves the last values.</summary>
+    public static void MeasureAtScrape(DeadlineWatch deadlines, Microsoft.Extensions.Logging.ILogger logger) =>
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(async ct =>
+        {
+            try
+            {
+                var snapshot = await deadlines.MeasureAsync(ct);
+                ReturnsDue.Set(snapshot.ReturnsDue);
+                ReturnsOverdue.Set(snapshot.OverdueReturns.Count);
+                OldestUnprocessedAge.Set(snapshot.OldestUnprocessedSeconds);
+                DeadlineRisk.Set(snapshot.VouchersAtRisk.Count);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The database is down (/health/ready says so): the scrape still answers with the last values.
+                Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(logger, "Metrics: database gauges not measured: {Message}", e.Message);
+            }
+        });
+
+    /// <summary>Makes every labelled series visible from the start, at zero, for each configured channel.</summary>
+    public static void Initialise(IEnumerable<string> channels)
+    {
+        foreach (var channel in channels)
+        {
+            SetsTaken.WithLabels(channel);
+            ChannelErrors.WithLabels(channel);
+            ChannelCircuit.WithLabels(channel).Set(0);
+            foreach (var outcome in new[] { "accepted", "rejected", "redelivered", "answered" }) Vouchers.WithLabels(channel, outcome);
+        }
+        LinesPosted.WithLabels("paid");
+        LinesPosted.WithLabels("failed");
+    }
+}

@@ -1,0 +1,113 @@
+using BankGateway.Files.Signing;
+using BankGateway.Worker.Clearing;
+using BankGateway.Worker.Database;
+using BankGateway.Worker.Intake;
+using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Posting;
+using BankGateway.Worker.Results;
+using BankGateway.Worker.Returns;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Quartz;
+
+namespace BankGateway.Worker.Hosting.Service;
+
+/// <summary>Everything the service adds to the stages: channels, locks, metrics' sources and the Quartz schedule.</summary>
+internal static class ServiceRegistration
+{
+    /// <summary>The scheduler name every node of a cluster shares (qrtz_*.sched_name).</summary>
+    public const string SchedulerName = "BankGateway";
+
+    public static IServiceCollection AddGatewayService(this IServiceCollection services, GatewaySettings settings, ServiceSettings service,
+        NpgsqlDataSource db, string connectionString, Sm2PrivateKey bankKey)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton(service);
+        services.AddSingleton(db);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new GatewayClock(TimeProvider.System));
+        services.AddSingleton(new BankKey(bankKey));
+        services.AddSingleton(GatewayHome.Resolve());
+        GatewayRuntime.AddStages(services);
+
+        services.AddSingleton(sp => ChannelRegistry.Build(service.Channels, sp));
+        services.AddSingleton<ChannelLock>();
+        services.AddSingleton<ChannelCircuits>();
+        services.AddSingleton<DeadlineWatch>();
+        services.AddTransient<ChannelPollJob>();
+        services.AddTransient<ReturnsJob>();
+        services.AddTransient<ClearingJob>();
+        services.AddTransient<ReconciliationJob>();
+        services.AddQuartz(q => Schedule(q, settings, service, connectionString));
+        // SIGTERM: running jobs are asked to stop (posting stops between chunks, a chunk always commits or rolls
+        // back whole) and waited for; HostOptions.ShutdownTimeout bounds the wait.
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        return services;
+    }
+
+    private static void Schedule(IQuartzBuilder q, GatewaySettings settings, ServiceSettings service, string connectionString)
+    {
+        var china = ChinaTimeZone();
+        q.ConfigureScheduler(o =>
+        {
+            o.InstanceName = SchedulerName;
+            o.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
+        });
+        q.UsePersistentStore(store =>
+        {
+            store.UsePostgres(NpgsqlFactory.Instance, connectionString);
+            store.UseClustering(c =>
+            {
+                c.CheckinInterval = TimeSpan.FromSeconds(service.CheckinSeconds);
+                c.CheckinMisfireThreshold = TimeSpan.FromSeconds(service.CheckinSeconds * 2);
+            });
+            store.UseSystemTextJsonSerializer(null);
+            // The tables come from migration 002_quartz.sql; Quartz only checks them.
+            store.ConfigureStore(o => o.SchemaProvisioning = SchemaProvisioning.Validate);
+        });
+
+        foreach (var channel in service.Channels)
+        {
+            var key = ChannelPollJob.KeyFor(channel.AdmDivCode);
+            q.AddJob<ChannelPollJob>(j => j.WithIdentity(key).UsingJobData(ChannelPollJob.AdmDivCodeKey, channel.AdmDivCode)
+                .DisallowConcurrentExecution().WithDescription($"poll channel {channel.AdmDivCode}"));
+            q.AddTrigger(t => t.ForJob(key).WithIdentity(key.Name, key.Group).StartNow()
+                .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(channel.PollInterval).RepeatForever()
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
+        }
+
+        // Returns: daily at ReturnTime (the job itself skips days off) and once at every start, to catch up.
+        q.AddJob<ReturnsJob>(j => j.WithIdentity(ReturnsJob.Key).DisallowConcurrentExecution().WithDescription("execute due returns"));
+        q.AddTrigger(t => t.ForJob(ReturnsJob.Key).WithIdentity("returns-daily", ReturnsJob.Key.Group)
+            .WithSchedule(Daily(settings.ReturnTime, china)));
+        q.RunAtStartup(ReturnsJob.Key);
+
+        q.AddJob<ClearingJob>(j => j.WithIdentity(ClearingJob.Key).DisallowConcurrentExecution().WithDescription("write the day's QS_ requests"));
+        q.AddTrigger(t => t.ForJob(ClearingJob.Key).WithIdentity("clearing-daily", ClearingJob.Key.Group)
+            .WithSchedule(Daily(service.ClearingTime, china)));
+
+        q.AddJob<ReconciliationJob>(j => j.WithIdentity(ReconciliationJob.Key).DisallowConcurrentExecution().WithDescription("reconcile vouchers with the journal"));
+        q.AddTrigger(t => t.ForJob(ReconciliationJob.Key).WithIdentity("reconciliation-periodic", ReconciliationJob.Key.Group)
+            .StartAt(DateTimeOffset.UtcNow.AddMinutes(service.ReconciliationMinutes))
+            .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(TimeSpan.FromMinutes(service.ReconciliationMinutes)).RepeatForever()
+                .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
+        q.RunAtStartup(ReconciliationJob.Key);
+    }
+
+    // A daily time in China time; a run missed while every node was down fires once when one comes back.
+    private static CronScheduleBuilder Daily(TimeOnly at, TimeZoneInfo china) =>
+        CronScheduleBuilder.Create($"0 {at.Minute} {at.Hour} ? * *").InTimeZone(china)
+            .WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed);
+
+    private static TimeZoneInfo ChinaTimeZone()
+    {
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+        }
+        catch (TimeZoneNotFoundException e)
+        {
+            throw new InvalidOperationException("The time zone Asia/Shanghai is not installed (package tzdata); the schedules run in China time.", e);
+        }
+    }
+}
