@@ -32,14 +32,16 @@ internal sealed class LocalPipeline(
     /// restricts the answers written to one bureau's vouchers (the channel being polled,
     /// whose lock the caller holds), so two workers never write the same answer file at once.
     /// </summary>
-    internal sealed record PassOptions(bool WaitForClaimsHeldElsewhere = true, string? AnswerOnly = null);
+    /// RequireStableFiles takes a file only once its size and time are unchanged since the previous poll (a
+    /// polled local inbox, where a bureau may still be writing).
+    internal sealed record PassOptions(bool WaitForClaimsHeldElsewhere = true, string? AnswerOnly = null, bool RequireStableFiles = false);
 
     /// <summary>One pass writing each bureau's answers to the outbox <paramref name="outboxFor"/> names (null: not answered here).</summary>
     public async Task<RunReport> RunOnceAsync(string inbox, Func<string, string?> outboxFor, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate,
         IProgress<PostingProgress>? progress, PassOptions options, CancellationToken ct)
     {
         var report = new RunReport(businessDate);
-        var box = new LocalInbox(inbox, logger, TimeSpan.FromMinutes(settings.IncompleteSetAlarmMinutes), clock.Provider);
+        var box = new LocalInbox(inbox, logger, TimeSpan.FromMinutes(settings.IncompleteSetAlarmMinutes), clock.Provider, options.RequireStableFiles);
         foreach (var set in box.FindCompleteSets())
         {
             var key = financeKeyFor(set.AdmDivCode);
@@ -51,6 +53,11 @@ internal sealed class LocalPipeline(
             if (outboxFor(set.AdmDivCode) is not { } outbox)
             {
                 report.Problems.Add($"{set.VoucherFileName}: no outbox for bureau {set.AdmDivCode}; left in the inbox");
+                continue;
+            }
+            if (!box.IsUnchanged(set))
+            {
+                logger.LogInformation("Intake waits: {Voucher} changed while being listed; taken on a later pass", set.VoucherFileName);
                 continue;
             }
             var outcome = await intake.TakeAsync(set, key, businessDate, outbox, ct);
