@@ -19,6 +19,9 @@ public sealed class GatewaySettings
     /// <summary><c>Gateway:Posting:ChunkSize</c>: lines per posting transaction (see specs/performance.md).</summary>
     public int ChunkSize { get; init; } = 50_000;
 
+    /// <summary><c>Gateway:Posting:Connections</c>: chunks of one voucher posted at once (disjoint lines; each on its own connection).</summary>
+    public int PostingConnections { get; init; } = 2;
+
     /// <summary><c>Gateway:Intake:MaxVoucherBytes</c>: a voucher larger than this is refused (R05) unread.</summary>
     public int MaxVoucherBytes { get; init; } = 1 << 20;
 
@@ -33,6 +36,7 @@ public sealed class GatewaySettings
             BankKeyFile = NullIfEmpty(section["BankKeyFile"]),
             ReturnTime = ParseTime(section["ReturnTime"], "Gateway:ReturnTime") ?? new TimeOnly(9, 0),
             ChunkSize = ParseInt(section["Posting:ChunkSize"], "Gateway:Posting:ChunkSize", 1_000, 1_000_000) ?? 50_000,
+            PostingConnections = ParseInt(section["Posting:Connections"], "Gateway:Posting:Connections", 1, 16) ?? 2,
             MaxVoucherBytes = ParseInt(section["Intake:MaxVoucherBytes"], "Gateway:Intake:MaxVoucherBytes", 4_096, 64 << 20) ?? 1 << 20,
             IncompleteSetAlarmMinutes = ParseInt(section["Intake:IncompleteSetAlarmMinutes"], "Gateway:Intake:IncompleteSetAlarmMinutes", 1, 10_080) ?? 30,
         };

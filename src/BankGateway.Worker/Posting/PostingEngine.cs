@@ -4,6 +4,8 @@ using BankGateway.Worker.Returns;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace BankGateway.Worker.Posting;
 
@@ -14,7 +16,7 @@ internal readonly record struct PostingProgress(long VoucherId, string VoucherNo
 /// Posts a recorded voucher in chunks, exactly once: funding, then every chunk not yet marked
 /// done, then completion with its return scheduled. Resuming after a crash is the same call.
 /// </summary>
-internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, ReturnScheduler returns, ILogger<PostingEngine> logger)
+internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, ReturnScheduler returns, ILogger<PostingEngine> logger, GatewaySettings settings)
 {
     private sealed record VoucherRow(
         long Id, string AdmDivCode, string VoucherNo, string Status, DateOnly BusinessDate, string DeptName, string SubsidyName,
@@ -37,19 +39,24 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
 
         var done = await DoneChunksAsync(voucherId, ct);
         int chunkSize = (v.DetailCount + v.ChunkCount - 1) / Math.Max(v.ChunkCount, 1);
-        long linesDone = 0;
-        for (int chunk = 1; chunk <= v.ChunkCount; chunk++)
+        (int First, int Last) Rows(int chunk) => ((chunk - 1) * chunkSize + 1, Math.Min(chunk * chunkSize, v.DetailCount));
+        long linesDone = done.Sum(c => (long)(Rows(c).Last - Rows(c).First + 1));
+        int chunksDone = done.Count;
+        var pending = Enumerable.Range(1, v.ChunkCount).Where(c => !done.Contains(c)).ToList();
+        // Chunks hold disjoint lines and each account is credited once per voucher, so they can commit on
+        // several connections at once; the voucher row orders their final counter updates.
+        var options = new ParallelOptions { MaxDegreeOfParallelism = settings.PostingConnections, CancellationToken = ct };
+        var gate = new Lock();
+        await Parallel.ForEachAsync(pending, options, async (chunk, token) =>
         {
-            int first = (chunk - 1) * chunkSize + 1;
-            int last = Math.Min(chunk * chunkSize, v.DetailCount);
-            if (!done.Contains(chunk))
+            var (first, last) = Rows(chunk);
+            await PostChunkAsync(v, chunk, first, last, transit, subsidyKey, token);
+            lock (gate)
             {
-                ct.ThrowIfCancellationRequested(); // between chunks only: a chunk is never abandoned half-way by us
-                await PostChunkAsync(v, chunk, first, last, transit, subsidyKey, ct);
+                linesDone += last - first + 1;
+                progress?.Report(new PostingProgress(voucherId, v.VoucherNo, ++chunksDone, v.ChunkCount, linesDone, v.DetailCount));
             }
-            linesDone += last - first + 1;
-            progress?.Report(new PostingProgress(voucherId, v.VoucherNo, chunk, v.ChunkCount, linesDone, v.DetailCount));
-        }
+        });
         await CompleteAsync(v, ct);
     }
 
@@ -65,7 +72,33 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         await tx.CommitAsync(ct);
     }
 
+    // Two vouchers crediting the same people can deadlock on account rows; PostgreSQL aborts one, and the
+    // chunk (all or nothing) simply runs again.
+    private static readonly ResiliencePipeline DeadlockRetry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<PostgresException>(e => e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure),
+            MaxRetryAttempts = 5,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(50),
+        })
+        .Build();
+
     private async Task PostChunkAsync(VoucherRow v, int chunk, int first, int last, string transit, string subsidyKey, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested(); // between chunks only: a chunk once started runs to its commit
+        try
+        {
+            await DeadlockRetry.ExecuteAsync(async _ => await PostChunkOnceAsync(v, chunk, first, last, transit, subsidyKey), CancellationToken.None);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "posting_chunks_pkey")
+        {
+            logger.LogInformation("Posting: {VoucherNo} chunk {Chunk} was committed by another worker meanwhile", v.VoucherNo, chunk);
+        }
+    }
+
+    private async Task PostChunkOnceAsync(VoucherRow v, int chunk, int first, int last, string transit, string subsidyKey)
     {
         // The statement runs to its commit even if shutdown is requested meanwhile: a chunk is all or nothing.
         await using var connection = await db.OpenConnectionAsync(CancellationToken.None);

@@ -53,38 +53,59 @@ internal sealed class VoucherResults(NpgsqlDataSource db, OutboundFiles outbound
         return (result.Path, written.Path);
     }
 
+    /// <summary>
+    /// Streams lines, failures and credits, each in row order over its own index, and merges them here:
+    /// a join right after posting (no statistics yet) can turn into a nested loop over the whole journal.
+    /// </summary>
     private async Task WriteResultRowsAsync(Completed v, Stream stream, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var command = new NpgsqlCommand("""
-            select l.seq_no, l.name, l.id_number, l.account_no, l.amount_text, f.code, j.id, j.posted_at
-            from voucher_lines l
-            left join line_failures f on f.voucher_id = l.voucher_id and f.row_no = l.row_no
-            left join journal j on j.voucher_id = l.voucher_id and j.kind = 'P' and j.side = 'C' and j.ref_no = l.row_no
-            where l.voucher_id = $1
-            order by l.row_no
-            """, connection);
-        command.Parameters.AddWithValue(v.Id);
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
+        await using var lines = await OrderedAsync("select row_no, seq_no, name, id_number, account_no, amount_text from voucher_lines where voucher_id = $1 order by row_no", v.Id, ct);
+        await using var failures = await OrderedAsync("select row_no, code from line_failures where voucher_id = $1 order by row_no", v.Id, ct);
+        await using var credits = await OrderedAsync("select ref_no, id, posted_at from journal where voucher_id = $1 and kind = 'P' and side = 'C' order by ref_no", v.Id, ct);
         await using var writer = new ResultCsvWriter(stream, leaveOpen: true);
         string datePart = v.BusinessDate.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
-        while (await reader.ReadAsync(ct))
+        bool failure = await failures.Reader.ReadAsync(ct), credit = await credits.Reader.ReadAsync(ct);
+        while (await lines.Reader.ReadAsync(ct))
         {
-            string seq = reader.GetString(0), name = reader.GetString(1), id = reader.GetString(2), account = reader.GetString(3), amount = reader.GetString(4);
-            short? code = reader.IsDBNull(5) ? null : reader.GetInt16(5);
-            long? journalId = reader.IsDBNull(6) ? null : reader.GetInt64(6);
-            DateTime? postedAt = reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTime>(7);
-            if (journalId is { } jid && code is null)
+            var l = lines.Reader;
+            int row = l.GetInt32(0);
+            string seq = l.GetString(1), name = l.GetString(2), id = l.GetString(3), account = l.GetString(4), amount = l.GetString(5);
+            if (failure && failures.Reader.GetInt32(0) == row)
             {
-                writer.Write(new ResultRow(seq, name, id, account, amount, true, "", "", BankReference(datePart, jid),
-                    ChinaTime.Format(Utc(postedAt!.Value))));
+                var code = (FailureCode)failures.Reader.GetInt16(1);
+                writer.Write(new ResultRow(seq, name, id, account, amount, false, code.ToString(), OutcomeTable.Reason(code), "", ""));
+                failure = await failures.Reader.ReadAsync(ct);
+            }
+            else if (credit && credits.Reader.GetInt32(0) == row)
+            {
+                writer.Write(new ResultRow(seq, name, id, account, amount, true, "", "", BankReference(datePart, credits.Reader.GetInt64(1)),
+                    ChinaTime.Format(Utc(credits.Reader.GetFieldValue<DateTime>(2)))));
+                credit = await credits.Reader.ReadAsync(ct);
             }
             else
             {
-                var failure = (FailureCode)(code ?? throw new InvalidOperationException($"voucher {v.VoucherNo} line {seq} has no outcome"));
-                writer.Write(new ResultRow(seq, name, id, account, amount, false, failure.ToString(), OutcomeTable.Reason(failure), "", ""));
+                throw new InvalidOperationException($"voucher {v.VoucherNo} line {seq} has no outcome");
             }
         }
+    }
+
+    private sealed class OrderedRows(NpgsqlConnection connection, NpgsqlCommand command, NpgsqlDataReader reader) : IAsyncDisposable
+    {
+        public NpgsqlDataReader Reader { get; } = reader;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Reader.DisposeAsync();
+            await command.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
+
+    private async Task<OrderedRows> OrderedAsync(string sql, long voucherId, CancellationToken ct)
+    {
+        var connection = await db.OpenConnectionAsync(ct);
+        var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = voucherId } } };
+        return new OrderedRows(connection, command, await command.ExecuteReaderAsync(ct));
     }
 
     /// <summary>银行流水号: BG + business date + the journal entry's id, unique and traceable to the ledger.</summary>

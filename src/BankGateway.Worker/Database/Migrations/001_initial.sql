@@ -73,8 +73,10 @@ create index vouchers_content on vouchers (content_sm3);
 create index vouchers_completed_day on vouchers (business_date, adm_div_code) where status = 'COMPLETED';
 
 -- Lines as read, append-only. precheck_code holds F01–F06 found while reading (pure checks, no database).
+-- No foreign key to vouchers: it would cost a check per copied line, and the intake transaction inserts
+-- the voucher and its lines together anyway.
 create table voucher_lines (
-    voucher_id       bigint not null references vouchers (id),
+    voucher_id       bigint not null,
     row_no           int not null,
     file_line        int not null,
     seq_no           text not null,
