@@ -68,6 +68,7 @@ internal static class ServiceHost
         var channels = app.Services.GetRequiredService<ChannelRegistry>(); // built now: a channel that cannot be built stops the start
         GatewayMetrics.Initialise(channels.All.Select(c => c.Settings.AdmDivCode));
         GatewayMetrics.MeasureAtScrape(app.Services.GetRequiredService<DeadlineWatch>(), startup);
+        GatewayMetrics.ExposeChannelCounters(channels);
         app.MapHealthAndMetrics();
         DashboardSetup.MapDashboard(app); // every other page needs a login
 

@@ -54,6 +54,24 @@ internal static class GatewayMetrics
     public static readonly Gauge ReconciliationLastRun = Metrics.CreateGauge("bankgateway_reconciliation_last_run_timestamp_seconds",
         "Unix time of the last reconciliation on this node.");
 
+    public static readonly Gauge HostKeyRejections = Metrics.CreateGauge("bankgateway_channel_host_key_rejections",
+        "SFTP connections refused on this node because the server's host key was not the pinned HostKeySha256 (an alarm: must stay 0).", "channel");
+
+    public static readonly Gauge SftpRetries = Metrics.CreateGauge("bankgateway_channel_retries",
+        "Transient SFTP errors retried on this node, by channel.", "channel");
+
+    /// <summary>Publishes each SFTP channel's own counters (host-key refusals, retries) at every scrape.</summary>
+    public static void ExposeChannelCounters(Intake.Channels.ChannelRegistry channels) =>
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+        {
+            foreach (var entry in channels.All)
+            {
+                if (entry.Channel is not Intake.Channels.SftpChannel sftp) continue;
+                HostKeyRejections.WithLabels(entry.Settings.AdmDivCode).Set(sftp.Counters.HostKeyRejections);
+                SftpRetries.WithLabels(entry.Settings.AdmDivCode).Set(sftp.Counters.Retries);
+            }
+        });
+
     /// <summary>Measures the database gauges at every scrape; a failed measurement leaves the last values.</summary>
     public static void MeasureAtScrape(DeadlineWatch deadlines, Microsoft.Extensions.Logging.ILogger logger) =>
         Metrics.DefaultRegistry.AddBeforeCollectCallback(async ct =>
