@@ -8,15 +8,8 @@ namespace BankGateway.Pipeline.Tests.Sftp;
 /// <summary>Contract §1: taken sets move into the remote inbox's processed/, or are remembered by digest where the server refuses.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class SftpAcknowledgeTests
+public sealed class SftpAcknowledgeTests : SftpTestFixture
 {
-    private SftpTestBed _bed = null!;
-
-    [SetUp]
-    public async Task Start() => _bed = await SftpTestBed.StartAsync();
-
-    [TearDown]
-    public async Task Stop() => await _bed.DisposeAsync();
 
     [Test]
     public async Task Taken_set_is_moved_into_the_remote_processed_folder()

@@ -5,15 +5,8 @@ namespace BankGateway.Pipeline.Tests.Sftp;
 /// <summary>Contract §1: every outbound file is written to a temporary name and renamed, then its .sig the same way.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class SftpDeliverTests
+public sealed class SftpDeliverTests : SftpTestFixture
 {
-    private SftpTestBed _bed = null!;
-
-    [SetUp]
-    public async Task Start() => _bed = await SftpTestBed.StartAsync();
-
-    [TearDown]
-    public async Task Stop() => await _bed.DisposeAsync();
 
     [Test]
     public async Task Outbox_files_are_uploaded_under_temporary_names_and_each_sig_after_its_file()

@@ -6,15 +6,8 @@ namespace BankGateway.Pipeline.Tests.Sftp;
 /// <summary>Contract §1 on a real sshd: complete, stable sets are staged into the local inbox; nothing partial ever is.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class SftpFetchTests
+public sealed class SftpFetchTests : SftpTestFixture
 {
-    private SftpTestBed _bed = null!;
-
-    [SetUp]
-    public async Task Start() => _bed = await SftpTestBed.StartAsync();
-
-    [TearDown]
-    public async Task Stop() => await _bed.DisposeAsync();
 
     [Test]
     public async Task Set_uploaded_with_stock_sftp_is_fetched_once_unchanged_over_a_poll()

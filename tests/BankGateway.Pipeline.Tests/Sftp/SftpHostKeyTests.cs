@@ -8,15 +8,8 @@ namespace BankGateway.Pipeline.Tests.Sftp;
 /// <summary>Contract §1/§11: the pinned host key, as <c>ssh-keygen -lf</c> prints it; any other key is refused.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class SftpHostKeyTests
+public sealed class SftpHostKeyTests : SftpTestFixture
 {
-    private SftpTestBed _bed = null!;
-
-    [SetUp]
-    public async Task Start() => _bed = await SftpTestBed.StartAsync();
-
-    [TearDown]
-    public async Task Stop() => await _bed.DisposeAsync();
 
     [Test]
     public async Task Fingerprint_printed_by_ssh_keygen_is_accepted()

@@ -8,15 +8,8 @@ namespace BankGateway.Pipeline.Tests.Sftp;
 /// <summary>A bureau's server dying mid-transfer or staying dead: retries, no partial file, and a circuit that spares the others.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class SftpResilienceTests
+public sealed class SftpResilienceTests : SftpTestFixture
 {
-    private SftpTestBed _bed = null!;
-
-    [SetUp]
-    public async Task Start() => _bed = await SftpTestBed.StartAsync();
-
-    [TearDown]
-    public async Task Stop() => await _bed.DisposeAsync();
 
     [Test]
     public async Task Server_killed_mid_download_leaves_no_partial_file_and_the_next_poll_completes()
