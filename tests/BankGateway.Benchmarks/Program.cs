@@ -5,6 +5,7 @@ var verbs = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal)
 {
     ["parse"] = ParseBenchmark.Run,
     ["pipeline"] = PipelineBenchmark.Run,
+    ["dashboard"] = DashboardBenchmark.Run,
 };
 
 if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
@@ -14,6 +15,7 @@ if (args.Length == 0 || !verbs.TryGetValue(args[0], out var verb))
     Console.Error.WriteLine("  pipeline [--lines N] [--chunk-size C] [--accounts-multiple M]   product end to end vs raw set-based limit vs naive row-by-row, one fresh database");
     Console.Error.WriteLine("  pipeline --sweep C1,C2,... [--repeat R]   lines/s per chunk size (fresh database per run)");
     Console.Error.WriteLine("  pipeline --profile [--accounts-multiple M]   stages one by one + EXPLAIN (ANALYZE, BUFFERS) of one chunk statement");
+    Console.Error.WriteLine("  dashboard [--vouchers N] [--lines L] [--requests R]   overview p50/p95 over N vouchers and L lines seeded in SQL (1,000 / 5,000,000 / 50)");
     return 2;
 }
 return verb(args[1..]);

@@ -205,7 +205,9 @@ public static class DashboardSetup
             string? origin = context.Request.Headers.Origin;
             string self = $"{context.Request.Scheme}://{context.Request.Host}";
             string? site = context.Request.Headers["Sec-Fetch-Site"];
-            bool foreign = origin is not null
+            // Under Referrer-Policy: no-referrer browsers send "Origin: null" for their own forms; then
+            // Sec-Fetch-Site (set by the browser, not by pages) tells whether the form was ours.
+            bool foreign = origin is not null && origin != "null"
                 ? !string.Equals(origin, self, StringComparison.OrdinalIgnoreCase)
                 : site is "cross-site" or "same-site";
             if (foreign)
