@@ -51,6 +51,25 @@ internal sealed class ChannelCircuits(TimeProvider clock)
         }
     }
 
+    /// <summary>Ends a pause now (an operator's "retry now"): the next poll tries the channel (half-open).</summary>
+    public void HalfOpen(string channel)
+    {
+        lock (_gate)
+        {
+            if (_states.TryGetValue(channel, out var s) && s.Failures >= FailuresToOpen) s.OpenUntil = DateTimeOffset.MinValue;
+        }
+    }
+
+    /// <summary>0 closed, 1 open (paused), 2 half-open (the pause is over, the next poll tries).</summary>
+    public int StateOf(string channel)
+    {
+        lock (_gate)
+        {
+            if (!_states.TryGetValue(channel, out var s) || s.Failures < FailuresToOpen) return 0;
+            return clock.GetUtcNow() < s.OpenUntil ? 1 : 2;
+        }
+    }
+
     /// <summary>30 s after the third failure in a row, doubling with each further one, at most 10 minutes.</summary>
     internal static TimeSpan Pause(int failures) =>
         TimeSpan.FromSeconds(Math.Min(600, 30 * Math.Pow(2, Math.Max(0, failures - FailuresToOpen))));

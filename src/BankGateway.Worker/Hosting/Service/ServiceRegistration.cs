@@ -33,6 +33,7 @@ internal static class ServiceRegistration
         services.AddSingleton(sp => ChannelRegistry.Build(service.Channels, sp));
         services.AddSingleton<ChannelLock>();
         services.AddSingleton<ChannelCircuits>();
+        services.AddSingleton<Dashboard.IChannelControl, ChannelControl>();
         services.AddSingleton<DeadlineWatch>();
         services.AddTransient<ChannelPollJob>();
         services.AddTransient<ReturnsJob>();
