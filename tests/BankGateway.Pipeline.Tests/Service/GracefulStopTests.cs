@@ -1,0 +1,87 @@
+using BankGateway.Files.Signing;
+using BankGateway.Pipeline.Tests.Pipeline;
+using BankGateway.Testing.Postgres;
+using BankGateway.Testing.Vouchers;
+using BankGateway.Worker.MasterData;
+using Npgsql;
+using NUnit.Framework;
+
+namespace BankGateway.Pipeline.Tests.Service;
+
+/// <summary>
+/// SIGTERM while the service is posting (contract §11): it exits 0 with no half-posted chunk and no
+/// half-written file, and the next start finishes the voucher, every line paid once.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class GracefulStopTests
+{
+    private const int Lines = 60_000;
+
+    [Test]
+    public async Task Sigterm_while_posting_exits_0_with_only_whole_chunks_and_the_next_start_finishes()
+    {
+        var server = await TestDatabase.GetSharedAsync();
+        string connectionString = await server.CreateDatabaseAsync("service_graceful_stop");
+        string work = Directory.CreateTempSubdirectory("bg-stop-").FullName;
+        try
+        {
+            var finance = Sm2KeyGenerator.Generate();
+            string financePub = Path.Combine(work, "finance_public.pem");
+            File.WriteAllText(financePub, finance.PublicKey.ToPem());
+            string inbox = Path.Combine(work, "inbox"), outbox = Path.Combine(work, "outbox");
+            var built = LargeVoucher.Write(Path.Combine(work, "staging"), Path.Combine(work, "data"), Lines, finance, accountMultiple: 1);
+            await using (var gateway = await GatewayHarness.StartAsync(connectionString, SampleFiles.Key("bank_private.pem")))
+            {
+                await gateway.Get<CatalogueImport>().ImportAsync(built.CataloguePath, CancellationToken.None);
+                await gateway.Get<AccountMaster>().ImportAsync(built.AccountsPath, null, CancellationToken.None);
+            }
+            var env = ServiceNode.LocalChannel(inbox, outbox);
+            env["Gateway__Channels__0__FinancePublicKeyFile"] = financePub;
+            env["Gateway__Posting__ChunkSize"] = "2000";
+            env["Gateway__Posting__Connections"] = "1";
+            Directory.CreateDirectory(inbox);
+
+            using (var node = await ServiceNode.StartAsync(Path.Combine(work, "home"), connectionString, env))
+            {
+                foreach (var file in Directory.GetFiles(Path.Combine(work, "staging")))
+                    File.Move(file, Path.Combine(inbox, Path.GetFileName(file)));
+                await ServiceNode.WaitUntilAsync(() => node.Running.Lines.Count(l => l.Contains(" committed, rows ", StringComparison.Ordinal)) >= 2,
+                    TimeSpan.FromMinutes(2), "posting of the first chunks", node);
+                int exitCode = await node.StopAsync(TimeSpan.FromMinutes(2));
+                Assert.That(exitCode, Is.Zero, node.Running.Log);
+            }
+
+            long chunks = await ScalarAsync<long>(connectionString, "select count(*) from posting_chunks");
+            Assert.Multiple(async () =>
+            {
+                Assert.That(chunks, Is.GreaterThan(0).And.LessThan(Lines / 2000), "stopped in the middle of the voucher");
+                Assert.That(await ScalarAsync<long>(connectionString, "select count(*) from journal where kind = 'P' and side = 'C'"),
+                    Is.EqualTo(await ScalarAsync<long>(connectionString, "select coalesce(sum(paid_count), 0)::bigint from posting_chunks")),
+                    "every credit belongs to a committed chunk: no half-posted chunk");
+                Assert.That(Directory.GetFiles(outbox, "*.tmp").Concat(Directory.GetFiles(outbox, ".*")), Is.Empty, "no half-written file");
+            });
+
+            using (var again = await ServiceNode.StartAsync(Path.Combine(work, "home"), connectionString, env))
+            {
+                await ServiceNode.WaitUntilAsync(() => File.Exists(Path.Combine(outbox, "HD_522726_ZF2024900001.xml.sig")),
+                    TimeSpan.FromMinutes(3), "the voucher's receipt after restart", again);
+                Assert.That(await again.StopAsync(TimeSpan.FromMinutes(1)), Is.Zero);
+            }
+            Assert.That(await ScalarAsync<long>(connectionString, "select count(distinct ref_no) from journal where kind = 'P' and side = 'C'"), Is.EqualTo(Lines));
+            Assert.That(await ScalarAsync<long>(connectionString, "select paid_fen from vouchers"), Is.EqualTo(built.TotalFen));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
