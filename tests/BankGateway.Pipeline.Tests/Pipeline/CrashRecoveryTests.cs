@@ -1,7 +1,6 @@
 using BankGateway.Files.Signing;
 using BankGateway.Testing.Postgres;
 using BankGateway.Testing.Vouchers;
-using Npgsql;
 using NUnit.Framework;
 
 namespace BankGateway.Pipeline.Tests.Pipeline;
@@ -34,7 +33,7 @@ public sealed class CrashRecoveryTests
                 new Dictionary<string, string?> { ["Gateway__Posting__ChunkSize"] = "5000" });
             Assert.That((await worker.RunAsync("accounts", "import", built.AccountsPath)).ExitCode, Is.Zero);
             Assert.That((await worker.RunAsync("catalogue", "import", built.CataloguePath)).ExitCode, Is.Zero);
-            long openingTotal = await ScalarAsync<long>(connectionString, "select sum(balance_fen)::bigint from accounts");
+            long openingTotal = await Sql.ScalarAsync<long>(connectionString, "select sum(balance_fen)::bigint from accounts");
 
             string[] runOnce = ["run-once", "--inbox", Path.Combine(work, "inbox"), "--outbox", Path.Combine(work, "outbox"),
                 "--finance-pub", Path.Combine(work, "finance_public.pem"), "--bank-key", bank.PrivateKeyPath, "--business-date", "2024-09-30"];
@@ -61,13 +60,13 @@ public sealed class CrashRecoveryTests
             {
                 Assert.That(kills, Is.EqualTo(Kills), "the worker was killed ten times while posting");
                 Assert.That(insideChunk, Is.GreaterThan(0), "at least one kill landed inside a chunk's transaction");
-                Assert.That(await ScalarAsync<long>(connectionString, "select count(*) from journal where kind = 'P' and side = 'C'"), Is.EqualTo(Lines), "one credit per line");
-                Assert.That(await ScalarAsync<long>(connectionString, "select count(distinct ref_no) from journal where kind = 'P' and side = 'C'"), Is.EqualTo(Lines), "no line credited twice");
-                Assert.That(await ScalarAsync<long>(connectionString, "select count(*) from line_failures"), Is.Zero);
-                Assert.That(await ScalarAsync<long>(connectionString, "select sum(balance_fen)::bigint from accounts"), Is.EqualTo(openingTotal + built.TotalFen), "balances = opening + credits, to the fen");
-                Assert.That(await ScalarAsync<long>(connectionString, "select coalesce(sum(case side when 'D' then amount_fen else -amount_fen end), 0)::bigint from journal"), Is.Zero, "debits equal credits");
-                Assert.That(await ScalarAsync<long>(connectionString, "select paid_fen from vouchers"), Is.EqualTo(built.TotalFen));
-                Assert.That(await ScalarAsync<string>(connectionString, "select status from vouchers"), Is.EqualTo("COMPLETED"));
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from journal where kind = 'P' and side = 'C'"), Is.EqualTo(Lines), "one credit per line");
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(distinct ref_no) from journal where kind = 'P' and side = 'C'"), Is.EqualTo(Lines), "no line credited twice");
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from line_failures"), Is.Zero);
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select sum(balance_fen)::bigint from accounts"), Is.EqualTo(openingTotal + built.TotalFen), "balances = opening + credits, to the fen");
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select coalesce(sum(case side when 'D' then amount_fen else -amount_fen end), 0)::bigint from journal"), Is.Zero, "debits equal credits");
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select paid_fen from vouchers"), Is.EqualTo(built.TotalFen));
+                Assert.That(await Sql.ScalarAsync<string>(connectionString, "select status from vouchers"), Is.EqualTo("COMPLETED"));
                 Assert.That(File.Exists(Path.Combine(work, "outbox", "HD_522726_ZF2024900001.xml.sig")), Is.True, "receipt written and signed");
             });
         }
@@ -77,11 +76,4 @@ public sealed class CrashRecoveryTests
         }
     }
 
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
 }

@@ -4,7 +4,6 @@ using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Postgres;
 using BankGateway.Testing.Vouchers;
 using BankGateway.Worker.MasterData;
-using Npgsql;
 using NUnit.Framework;
 
 namespace BankGateway.Pipeline.Tests.Service;
@@ -43,7 +42,7 @@ public sealed class ClusterServiceTests
                 await gateway.Get<CatalogueImport>().ImportAsync(built[0].CataloguePath, CancellationToken.None);
                 foreach (var b in built) await gateway.Get<AccountMaster>().ImportAsync(b.AccountsPath, null, CancellationToken.None);
             }
-            long openingTotal = await ScalarAsync<long>(connectionString, "select sum(balance_fen)::bigint from accounts");
+            long openingTotal = await Sql.ScalarAsync<long>(connectionString, "select sum(balance_fen)::bigint from accounts");
 
             var env = ServiceNode.LocalChannel(inbox, outbox);
             env["Gateway__Channels__0__FinancePublicKeyFile"] = financePub;
@@ -72,15 +71,15 @@ public sealed class ClusterServiceTests
             long total = built.Sum(b => b.TotalFen);
             Assert.Multiple(async () =>
             {
-                Assert.That(await ScalarAsync<long>(connectionString, "select count(*) from deliveries"), Is.EqualTo(Vouchers), "each set taken once");
-                Assert.That(await ScalarAsync<long>(connectionString, "select count(*) from vouchers where status = 'COMPLETED'"), Is.EqualTo(Vouchers));
-                Assert.That(await ScalarAsync<long>(connectionString, "select count(*) from journal where kind = 'P' and side = 'C'"),
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from deliveries"), Is.EqualTo(Vouchers), "each set taken once");
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from vouchers where status = 'COMPLETED'"), Is.EqualTo(Vouchers));
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from journal where kind = 'P' and side = 'C'"),
                     Is.EqualTo(Vouchers * LinesPerVoucher), "one credit per line");
-                Assert.That(await ScalarAsync<long>(connectionString, "select count(*) from (select distinct voucher_id, ref_no from journal where kind = 'P' and side = 'C') d"),
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from (select distinct voucher_id, ref_no from journal where kind = 'P' and side = 'C') d"),
                     Is.EqualTo(Vouchers * LinesPerVoucher), "no line credited twice");
-                Assert.That(await ScalarAsync<long>(connectionString, "select sum(balance_fen)::bigint from accounts"), Is.EqualTo(openingTotal + total), "balances exact to the fen");
-                Assert.That(await ScalarAsync<long>(connectionString, "select sum(paid_fen)::bigint from vouchers"), Is.EqualTo(total));
-                Assert.That(await ScalarAsync<long>(connectionString, "select count(*) from line_failures"), Is.Zero);
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select sum(balance_fen)::bigint from accounts"), Is.EqualTo(openingTotal + total), "balances exact to the fen");
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select sum(paid_fen)::bigint from vouchers"), Is.EqualTo(total));
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from line_failures"), Is.Zero);
                 Assert.That(Directory.GetFiles(Path.Combine(inbox, "processed"), "PV_*.xml"), Has.Length.EqualTo(Vouchers));
                 Assert.That(Directory.GetFiles(inbox, "PV_*"), Is.Empty);
                 Assert.That(Directory.GetFiles(outbox, "RJ_*"), Is.Empty, "no set was taken twice (a second take would be R04)");
@@ -93,11 +92,4 @@ public sealed class ClusterServiceTests
         }
     }
 
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)Convert.ChangeType((await command.ExecuteScalarAsync())!, typeof(T), CultureInfo.InvariantCulture);
-    }
 }

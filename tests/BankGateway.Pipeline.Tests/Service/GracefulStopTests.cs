@@ -3,7 +3,6 @@ using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Postgres;
 using BankGateway.Testing.Vouchers;
 using BankGateway.Worker.MasterData;
-using Npgsql;
 using NUnit.Framework;
 
 namespace BankGateway.Pipeline.Tests.Service;
@@ -52,12 +51,12 @@ public sealed class GracefulStopTests
                 Assert.That(exitCode, Is.Zero, node.Running.Log);
             }
 
-            long chunks = await ScalarAsync<long>(connectionString, "select count(*) from posting_chunks");
+            long chunks = await Sql.ScalarAsync<long>(connectionString, "select count(*) from posting_chunks");
             Assert.Multiple(async () =>
             {
                 Assert.That(chunks, Is.GreaterThan(0).And.LessThan(Lines / 2000), "stopped in the middle of the voucher");
-                Assert.That(await ScalarAsync<long>(connectionString, "select count(*) from journal where kind = 'P' and side = 'C'"),
-                    Is.EqualTo(await ScalarAsync<long>(connectionString, "select coalesce(sum(paid_count), 0)::bigint from posting_chunks")),
+                Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from journal where kind = 'P' and side = 'C'"),
+                    Is.EqualTo(await Sql.ScalarAsync<long>(connectionString, "select coalesce(sum(paid_count), 0)::bigint from posting_chunks")),
                     "every credit belongs to a committed chunk: no half-posted chunk");
                 Assert.That(Directory.GetFiles(outbox, "*.tmp").Concat(Directory.GetFiles(outbox, ".*")), Is.Empty, "no half-written file");
             });
@@ -68,8 +67,8 @@ public sealed class GracefulStopTests
                     TimeSpan.FromMinutes(3), "the voucher's receipt after restart", again);
                 Assert.That(await again.StopAsync(TimeSpan.FromMinutes(1)), Is.Zero);
             }
-            Assert.That(await ScalarAsync<long>(connectionString, "select count(distinct ref_no) from journal where kind = 'P' and side = 'C'"), Is.EqualTo(Lines));
-            Assert.That(await ScalarAsync<long>(connectionString, "select paid_fen from vouchers"), Is.EqualTo(built.TotalFen));
+            Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(distinct ref_no) from journal where kind = 'P' and side = 'C'"), Is.EqualTo(Lines));
+            Assert.That(await Sql.ScalarAsync<long>(connectionString, "select paid_fen from vouchers"), Is.EqualTo(built.TotalFen));
         }
         finally
         {
@@ -77,11 +76,4 @@ public sealed class GracefulStopTests
         }
     }
 
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
 }
