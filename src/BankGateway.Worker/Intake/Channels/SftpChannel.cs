@@ -129,6 +129,7 @@ internal sealed class SftpChannel : IVoucherChannel, IDisposable
             if (!listing.TryGetValue(FileNames.Signature(pv.Name), out var sig))
             {
                 LogOnce($"wait-sig:{pv}", LogLevel.Information, "{Channel}: {Voucher} waits for its .sig", Name, pv.Name);
+                AlarmIfWaitingLong(pv, "its .sig");
                 continue;
             }
             if (!WithinLimit(pv, _options.MaxVoucherBytes, "voucher") || !WithinLimit(sig, _options.MaxSignatureBytes, "signature")) continue;
@@ -163,6 +164,7 @@ internal sealed class SftpChannel : IVoucherChannel, IDisposable
                 else if (!here.HasName(detailName))
                 {
                     LogOnce($"wait-detail:{pv}", LogLevel.Information, "{Channel}: {Voucher} waits for its detail file {Detail}", Name, pv.Name, detailName);
+                    AlarmIfWaitingLong(pv, $"its detail file {detailName}");
                     continue;
                 }
             }
@@ -780,6 +782,14 @@ internal sealed class SftpChannel : IVoucherChannel, IDisposable
         folder.Length == 0 ? name : folder.TrimEnd('/') + "/" + name;
 
     private static long ToUnix(DateTime utc) => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToUnixTimeSeconds();
+
+    // Contract §5 (R01): an incomplete set is never rejected; it waits, and is alarmed after a configured time.
+    private void AlarmIfWaitingLong(RemoteEntry pv, string missing)
+    {
+        var waited = _clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(pv.MtimeUnix);
+        if (waited > _options.IncompleteSetAlarm)
+            LogOnce($"alarm:{pv}", LogLevel.Error, "{Channel}: alarm: {Voucher} has waited {Minutes:F0} min for {Missing}", Name, pv.Name, waited.TotalMinutes, missing);
+    }
 
     private void LogOnce(string key, LogLevel level, string message, params object?[] args)
     {

@@ -6,6 +6,9 @@ namespace BankGateway.Worker.Intake.Channels.Sftp;
 /// </summary>
 public sealed class SftpChannelOptions
 {
+    /// <summary>A voucher waiting longer than this for its .sig or detail file raises an alarm (it is never rejected for it).</summary>
+    public TimeSpan IncompleteSetAlarm { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>A voucher larger than this is not fetched (alarm logged); matches the intake's 1 MiB limit.</summary>
     public long MaxVoucherBytes { get; init; } = 1 << 20;
 
