@@ -35,14 +35,15 @@ public static class AccountMasterCsv
     public static IEnumerable<AccountMasterRow> Read(Stream stream, string fileName, bool leaveOpen = false)
     {
         using var csv = new CsvRecordReader(stream, TextEncodings.Utf8, fileName, Domain.Codes.RejectCode.None, Header, leaveOpen);
-        CsvText.ExpectHeader(csv, Header);
+        // 余额 is optional on import (contract §9): the column may be empty or absent altogether.
+        int columns = CsvText.ExpectHeader(csv, Header, required: 4);
         while (csv.TryReadRecord())
-            yield return Parse(csv);
+            yield return Parse(csv, columns);
     }
 
-    private static AccountMasterRow Parse(CsvRecordReader csv)
+    private static AccountMasterRow Parse(CsvRecordReader csv, int columns)
     {
-        CsvText.ExpectColumns(csv, Header.Length);
+        CsvText.ExpectColumns(csv, columns);
         if (!FieldRules.IsDigits(csv.Field(0), 1, 32))
             throw csv.FieldError(0, $"expected an account number of 1–32 digits, got {FileFormatException.Shown(csv.Field(0))}");
         if (!FieldRules.IsText(csv.Field(1), 64))
@@ -52,7 +53,7 @@ public static class AccountMasterCsv
         var status = ParseStatus(csv.Field(3))
             ?? throw csv.FieldError(3, $"expected one of {string.Join(" ", StatusTexts)}, got {FileFormatException.Shown(csv.Field(3))}");
         Money? balance = null;
-        if (!csv.Field(4).IsEmpty)
+        if (columns > 4 && !csv.Field(4).IsEmpty)
         {
             if (!Money.TryParse(csv.Field(4), out var m, out _))
                 throw csv.FieldError(4, $"expected empty or yuan with two decimals (e.g. 1200.50), got {FileFormatException.Shown(csv.Field(4))}");

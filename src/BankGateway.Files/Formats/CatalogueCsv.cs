@@ -23,14 +23,15 @@ public static class CatalogueCsv
     public static IEnumerable<CatalogueRow> Read(Stream stream, string fileName, bool leaveOpen = false)
     {
         using var csv = new CsvRecordReader(stream, TextEncodings.Utf8, fileName, Domain.Codes.RejectCode.None, Header, leaveOpen);
-        CsvText.ExpectHeader(csv, Header);
+        // 单笔上限 is optional (contract §9): empty, or the column left out altogether.
+        int columns = CsvText.ExpectHeader(csv, Header, required: 7);
         while (csv.TryReadRecord())
-            yield return Parse(csv);
+            yield return Parse(csv, columns);
     }
 
-    private static CatalogueRow Parse(CsvRecordReader csv)
+    private static CatalogueRow Parse(CsvRecordReader csv, int columns)
     {
-        CsvText.ExpectColumns(csv, Header.Length);
+        CsvText.ExpectColumns(csv, columns);
         if (!FieldRules.IsDigits(csv.Field(0), 4, 4))
             throw csv.FieldError(0, $"expected a year of 4 digits, got {FileFormatException.Shown(csv.Field(0))}");
         int year = int.Parse(csv.Field(0), NumberStyles.None, CultureInfo.InvariantCulture);
@@ -47,7 +48,7 @@ public static class CatalogueCsv
             _ => throw csv.FieldError(5, $"expected TREASURY or GRAIN_FUND, got {FileFormatException.Shown(csv.Field(5))}"),
         };
         Money? cap = null;
-        if (!csv.Field(7).IsEmpty)
+        if (columns > 7 && !csv.Field(7).IsEmpty)
         {
             if (!Money.TryParse(csv.Field(7), out var m, out _) || !m.IsPositive)
                 throw csv.FieldError(7, $"expected empty or a positive amount with two decimals, got {FileFormatException.Shown(csv.Field(7))}");

@@ -32,20 +32,28 @@ internal static class CsvText
     }
 
     /// <summary>Checks the header record exactly; the error names the first differing column.</summary>
-    public static void ExpectHeader(CsvRecordReader csv, IReadOnlyList<string> header)
+    public static void ExpectHeader(CsvRecordReader csv, IReadOnlyList<string> header) => ExpectHeader(csv, header, header.Count);
+
+    /// <summary>
+    /// As above, but the trailing columns from <paramref name="required"/> on may be left out of the file
+    /// altogether; returns how many columns the file has.
+    /// </summary>
+    public static int ExpectHeader(CsvRecordReader csv, IReadOnlyList<string> header, int required)
     {
         var expected = string.Join(",", header);
         if (!csv.TryReadRecord())
             throw csv.Error(1, null, $"expected the header row {expected}, got an empty file");
         for (int i = 0; i < header.Count; i++)
         {
+            if (i >= csv.FieldCount && i >= required) break;
             if (i >= csv.FieldCount)
                 throw csv.Error(csv.RecordLine, null, $"expected the header row {expected}, got only {csv.FieldCount} columns");
             if (!csv.Field(i).SequenceEqual(header[i]))
                 throw csv.FieldError(i, $"expected the header row {expected}, got {FileFormatException.Shown(csv.Field(i))} in place of {header[i]}");
         }
-        if (csv.FieldCount != header.Count)
+        if (csv.FieldCount != header.Count && csv.FieldCount != required)
             throw csv.Error(csv.RecordLine, null, $"expected the header row {expected}, got {csv.FieldCount} columns");
+        return csv.FieldCount;
     }
 
     /// <summary>Throws unless the current record has exactly <paramref name="columns"/> fields.</summary>
