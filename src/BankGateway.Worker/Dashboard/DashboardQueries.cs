@@ -327,6 +327,48 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
             """, new { adm = v.AdmDivCode, no = v.VoucherNo }, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>One delivery (accepted or rejected) by its id.</summary>
+    public async Task<DeliveryRow?> DeliveryAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<DeliveryRow>(new CommandDefinition("""
+            select id, adm_div_code, voucher_no, voucher_file, detail_file, outcome, reject_code, reject_detail, voucher_id, received_at, content_sm3
+            from deliveries where id = @id
+            """, new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>The RJ_ notice produced for a rejected delivery (outbound_files.source = 'delivery:&lt;id&gt;'), if any.</summary>
+    public async Task<OutboundFileRow?> RejectionFileAsync(long deliveryId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<OutboundFileRow>(new CommandDefinition("""
+            select file_name, kind, sm3, size_bytes, archive_path, created_at from outbound_files
+            where source = @source order by created_at desc limit 1
+            """, new { source = DeliverySubject(deliveryId) }, cancellationToken: ct));
+    }
+
+    /// <summary>A rejected delivery's history, newest first: its receipt, its RJ_ file and every audited action on it.</summary>
+    public async Task<IReadOnlyList<HistoryEntry>> DeliveryHistoryAsync(long deliveryId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<HistoryEntry>(new CommandDefinition("""
+            select * from (
+                select received_at as at, 'deliveries' as source, '拒绝 ' || coalesce(reject_code, '') as what,
+                       null::text as actor, voucher_file || coalesce('：' || reject_detail, '') as detail
+                from deliveries where id = @id
+                union all
+                select created_at, 'outbound_files', '生成 ' || file_name, null, 'SM3 ' || sm3
+                from outbound_files where source = @subject
+                union all
+                select at, 'audit_log', action, actor, detail from audit_log where subject = @subject
+            ) h
+            order by at desc limit 500
+            """, new { id = deliveryId, subject = DeliverySubject(deliveryId) }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>How a delivery is named in outbound_files.source and audit_log.subject.</summary>
+    public static string DeliverySubject(long deliveryId) => $"delivery:{deliveryId}";
+
     /// <summary>补发 links both ways: lines of this voucher re-issuing others, and later lines re-issuing this voucher's.</summary>
     public async Task<(IReadOnlyList<ReissueLink> ReissuesOf, IReadOnlyList<ReissueLink> ReissuedBy)> ReissuesAsync(long id, CancellationToken ct)
     {

@@ -53,6 +53,7 @@ public static class Display
         "voucher.hold" => "暂停入账",
         "voucher.release" => "恢复入账",
         "voucher.resend" => "重发文件",
+        "delivery.resend" => "重发拒绝通知",
         "return.execute" => "执行退回",
         "return.execute.request" => "立即执行退回",
         "channel.retry" => "立即重试通道",

@@ -99,6 +99,40 @@ internal sealed class VoucherActions(
         return new ActionOutcome(true, $"已重发 {string.Join("、", sent)} 到 {outbox}（内容与首次生成逐字节一致）。");
     }
 
+    /// <summary>
+    /// Re-sends a rejected delivery's RJ_ notice (re-produced from the delivery record by <see cref="RejectionResults"/>,
+    /// checked against the recorded SM3, never rewritten when already in place) into the same outbox as the voucher re-send.
+    /// </summary>
+    public async Task<ActionOutcome> ResendRejectionAsync(long deliveryId, string expected, string actor, CancellationToken ct)
+    {
+        var d = await services.GetRequiredService<DashboardQueries>().DeliveryAsync(deliveryId, ct);
+        if (d is null) return new ActionOutcome(false, "收件记录不存在。");
+        if (expected != "REJECTED" || d.Outcome != "REJECTED")
+            return new ActionOutcome(false, "只有被拒绝的收件才有可重发的拒绝通知。");
+        string? outbox = OutboxFor(d.AdmDivCode);
+        if (outbox is null)
+            return new ActionOutcome(false, $"区划 {d.AdmDivCode} 没有本地发件箱：请配置 Gateway:Dashboard:ResendOutbox 或该通道的 Outbox（Kind=Local）。");
+        string file;
+        try
+        {
+            file = Path.GetFileName(await services.GetRequiredService<RejectionResults>().WriteAsync(deliveryId, outbox, ct));
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or KeyFileException or ArgumentException)
+        {
+            logger.LogError(e, "Dashboard: re-send of the rejection notice of delivery {Delivery} failed", deliveryId);
+            return new ActionOutcome(false, $"重发失败：{e.Message}");
+        }
+        await using (var connection = await db.OpenConnectionAsync(ct))
+        await using (var tx = await connection.BeginTransactionAsync(ct))
+        {
+            await UserStore.Audit(connection, tx, actor, "delivery.resend", DashboardQueries.DeliverySubject(deliveryId),
+                $"{d.AdmDivCode}/{d.VoucherNo} {file} → {outbox}", ct);
+            await tx.CommitAsync(ct);
+        }
+        logger.LogInformation("Dashboard: {Actor} re-sent {File} of delivery {Delivery} to {Outbox}", actor, file, deliveryId, outbox);
+        return new ActionOutcome(true, $"已重发 {file} 到 {outbox}（内容与首次生成逐字节一致）。");
+    }
+
     private async Task<OutboundFileRow?> ReturnNoticeAsync(long id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using BankGateway.Domain.Codes;
 using BankGateway.Files.Signing;
 using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Postgres;
@@ -509,6 +510,64 @@ public sealed class DashboardBrowserTests
         Assert.That(session.HttpOnly && session.SameSite == SameSiteAttribute.Strict, "HttpOnly, SameSite=Strict");
         var script = await context.APIRequest.GetAsync("/dashboard/assets/dashboard.js");
         Assert.That(script.Status, Is.EqualTo(200), "every asset is served by the worker itself");
+    }
+
+    [Test, Order(17)]
+    public async Task Operator_opens_a_rejected_delivery_and_resends_its_rejection_notice()
+    {
+        // A rejected delivery of the sample day whose RJ_ the pipeline produced.
+        long id = await _server.ScalarAsync<long>("""
+            select d.id from deliveries d join outbound_files o on o.source = 'delivery:' || d.id
+            where d.outcome = 'REJECTED' order by d.id limit 1
+            """);
+        string code = await _server.ScalarAsync<string>("select reject_code from deliveries where id = @id", new { id });
+        string voucherNo = await _server.ScalarAsync<string>("select voucher_no from deliveries where id = @id", new { id });
+        string fileName = await _server.ScalarAsync<string>("select file_name from outbound_files where source = @source", new { source = $"delivery:{id}" });
+        string sm3 = await _server.ScalarAsync<string>("select sm3 from outbound_files where source = @source", new { source = $"delivery:{id}" });
+
+        var page = await LoginAsync("op");
+        await page.GotoAsync("/vouchers?status=REJECTED");
+        await page.ClickAsync($"#rejected a[href='/deliveries/{id}']");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == $"/deliveries/{id}");
+        Assert.That(await page.InnerTextAsync("h1"), Does.Contain(voucherNo));
+        Assert.That(await page.InnerTextAsync("#reject-code"), Is.EqualTo(code));
+        Assert.That(await page.InnerTextAsync("#reject-reason"), Is.EqualTo(OutcomeTable.Reason(Enum.Parse<RejectCode>(code))).And.Not.Empty);
+        Assert.That(await page.InnerTextAsync("#rejection-notice"), Does.Contain(fileName));
+        Assert.That((await page.InnerTextAsync("#rejection-notice-sm3")).Replace(" ", ""), Is.EqualTo(sm3));
+        AssertNoFullNumbers(await page.ContentAsync(), "rejected delivery");
+
+        // Unticked: nothing happens.
+        await page.EvaluateAsync("() => document.querySelector('#resend-rejection-form input[name=confirm]').removeAttribute('required')");
+        await page.ClickAsync("#resend-rejection-form button");
+        Assert.That(await page.InnerTextAsync(".flash"), Does.Contain("请勾选"));
+        string resent = Path.Combine(_server.ResendOutbox, fileName);
+        Assert.That(File.Exists(resent), Is.False);
+
+        await page.CheckAsync("#resend-rejection-form input[name=confirm]");
+        await page.ClickAsync("#resend-rejection-form button");
+        Assert.That(await page.InnerTextAsync(".flash"), Does.Contain("已重发").And.Contain(fileName));
+        Assert.That(File.ReadAllBytes(resent), Is.EqualTo(File.ReadAllBytes(Path.Combine(_server.Outbox, fileName))), "byte for byte the first RJ_");
+        Assert.That(await Sm3.HashFileHexAsync(resent, CancellationToken.None), Is.EqualTo(sm3));
+        var check = SignatureFile.Verify(resent, Sm2PublicKey.Load(SampleFiles.Key("bank_public.pem")));
+        Assert.That(check.IsValid, check.Message);
+        Assert.That(await _server.ScalarAsync<long>("select count(*) from audit_log where action = 'delivery.resend' and actor = 'op' and subject = @s",
+            new { s = $"delivery:{id}" }), Is.EqualTo(1));
+        Assert.That(await page.InnerTextAsync("#history"), Does.Contain("重发拒绝通知").And.Contain("op"));
+
+        // A viewer sees the page without the action, and a direct POST is refused.
+        var reader = await LoginAsync("reader");
+        await reader.GotoAsync($"/deliveries/{id}");
+        Assert.That(await reader.InnerTextAsync("#reject-code"), Is.EqualTo(code));
+        Assert.That(await reader.Locator("main form[method=post]").CountAsync(), Is.Zero);
+        Assert.That(await reader.Locator("#actions").CountAsync(), Is.Zero);
+        string token = await TokenAsync(reader);
+        var form = reader.Context.APIRequest.CreateFormData();
+        form.Set("__af", token);
+        form.Set("expected", "REJECTED");
+        form.Set("confirm", "true");
+        var response = await reader.Context.APIRequest.PostAsync($"/deliveries/{id}?handler=Resend", new APIRequestContextOptions { Form = form, MaxRedirects = 0 });
+        Assert.That(response.Status, Is.EqualTo(403));
+        Assert.That(await _server.ScalarAsync<long>("select count(*) from audit_log where action = 'delivery.resend'"), Is.EqualTo(1));
     }
 
     [Test, Order(16)]
