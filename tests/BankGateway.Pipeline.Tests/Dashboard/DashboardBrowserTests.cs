@@ -110,6 +110,9 @@ public sealed class DashboardBrowserTests
             ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
             Locale = "zh-CN",
         });
+        // CI runs the other test assemblies beside this one on 2 cores: give pages time rather than flake.
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
         _contexts.Add(context);
         return context;
     }
