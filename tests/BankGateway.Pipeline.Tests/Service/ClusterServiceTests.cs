@@ -1,9 +1,5 @@
-using System.Globalization;
-using BankGateway.Files.Signing;
 using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Postgres;
-using BankGateway.Testing.Vouchers;
-using BankGateway.Worker.MasterData;
 using NUnit.Framework;
 
 namespace BankGateway.Pipeline.Tests.Service;
@@ -29,29 +25,13 @@ public sealed class ClusterServiceTests
         try
         {
             // 20 signed vouchers paying distinct people, staged outside the inbox and dropped in at once.
-            var finance = Sm2KeyGenerator.Generate();
-            string financePub = Path.Combine(work, "finance_public.pem");
-            File.WriteAllText(financePub, finance.PublicKey.ToPem());
-            string staging = Path.Combine(work, "staging"), inbox = Path.Combine(work, "inbox"), outbox = Path.Combine(work, "outbox");
-            var built = new List<LargeVoucher.Built>();
-            for (int k = 0; k < Vouchers; k++)
-                built.Add(LargeVoucher.Write(staging, Path.Combine(work, $"data{k}"), LinesPerVoucher, finance,
-                    voucherNo: $"ZF2024{800001 + k}", accountMultiple: 1, firstAccount: (long)k * LinesPerVoucher + 1));
-            await using (var gateway = await GatewayHarness.StartAsync(connectionString, SampleFiles.Key("bank_private.pem")))
-            {
-                await gateway.Get<CatalogueImport>().ImportAsync(built[0].CataloguePath, CancellationToken.None);
-                foreach (var b in built) await gateway.Get<AccountMaster>().ImportAsync(b.AccountsPath, null, CancellationToken.None);
-            }
+            var day = await StagedVouchers.PrepareAsync(connectionString, work, Vouchers, LinesPerVoucher);
+            var (inbox, outbox, built, env) = (day.Inbox, day.Outbox, day.Built, day.Environment);
             long openingTotal = await Sql.ScalarAsync<long>(connectionString, "select sum(balance_fen)::bigint from accounts");
-
-            var env = ServiceNode.LocalChannel(inbox, outbox);
-            env["Gateway__Channels__0__FinancePublicKeyFile"] = financePub;
             env["Gateway__Posting__ChunkSize"] = "1000";
-            Directory.CreateDirectory(inbox);
             using var first = await ServiceNode.StartAsync(Path.Combine(work, "home1"), connectionString, env);
             using var second = await ServiceNode.StartAsync(Path.Combine(work, "home2"), connectionString, env);
-            foreach (var file in Directory.GetFiles(staging))
-                File.Move(file, Path.Combine(inbox, Path.GetFileName(file)));
+            day.DropIntoInbox();
 
             // Kill whichever node is posting, in the middle of it.
             ServiceNode? posting = null;

@@ -1,8 +1,5 @@
-using BankGateway.Files.Signing;
 using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Postgres;
-using BankGateway.Testing.Vouchers;
-using BankGateway.Worker.MasterData;
 using NUnit.Framework;
 
 namespace BankGateway.Pipeline.Tests.Service;
@@ -25,26 +22,14 @@ public sealed class GracefulStopTests
         string work = Directory.CreateTempSubdirectory("bg-stop-").FullName;
         try
         {
-            var finance = Sm2KeyGenerator.Generate();
-            string financePub = Path.Combine(work, "finance_public.pem");
-            File.WriteAllText(financePub, finance.PublicKey.ToPem());
-            string inbox = Path.Combine(work, "inbox"), outbox = Path.Combine(work, "outbox");
-            var built = LargeVoucher.Write(Path.Combine(work, "staging"), Path.Combine(work, "data"), Lines, finance, accountMultiple: 1);
-            await using (var gateway = await GatewayHarness.StartAsync(connectionString, SampleFiles.Key("bank_private.pem")))
-            {
-                await gateway.Get<CatalogueImport>().ImportAsync(built.CataloguePath, CancellationToken.None);
-                await gateway.Get<AccountMaster>().ImportAsync(built.AccountsPath, null, CancellationToken.None);
-            }
-            var env = ServiceNode.LocalChannel(inbox, outbox);
-            env["Gateway__Channels__0__FinancePublicKeyFile"] = financePub;
+            var day = await StagedVouchers.PrepareAsync(connectionString, work, 1, Lines);
+            var (outbox, built, env) = (day.Outbox, day.Built[0], day.Environment);
             env["Gateway__Posting__ChunkSize"] = "2000";
             env["Gateway__Posting__Connections"] = "1";
-            Directory.CreateDirectory(inbox);
 
             using (var node = await ServiceNode.StartAsync(Path.Combine(work, "home"), connectionString, env))
             {
-                foreach (var file in Directory.GetFiles(Path.Combine(work, "staging")))
-                    File.Move(file, Path.Combine(inbox, Path.GetFileName(file)));
+                day.DropIntoInbox();
                 await ServiceNode.WaitUntilAsync(() => node.Running.Lines.Count(l => l.Contains(" committed, rows ", StringComparison.Ordinal)) >= 2,
                     TimeSpan.FromMinutes(2), "posting of the first chunks", node);
                 int exitCode = await node.StopAsync(TimeSpan.FromMinutes(2));
