@@ -48,9 +48,11 @@ public static class SignatureFile
     }
 
     /// <summary>Checks <paramref name="file"/> against its <c>.sig</c> and <paramref name="key"/>, streaming the file.</summary>
-    public static SignatureCheck Verify(string file, Sm2PublicKey key)
+    public static SignatureCheck Verify(string file, Sm2PublicKey key) => Verify(file, key, SigPath(file));
+
+    /// <summary>As above, with the signature at <paramref name="sigPath"/> (e.g. already moved to processed/).</summary>
+    public static SignatureCheck Verify(string file, Sm2PublicKey key, string sigPath)
     {
-        string sigPath = SigPath(file);
         if (!File.Exists(file))
             return new(SignatureStatus.FileMissing, $"File '{file}' not found.");
         if (!File.Exists(sigPath))

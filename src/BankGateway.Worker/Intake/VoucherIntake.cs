@@ -35,7 +35,7 @@ internal sealed class VoucherIntake(
         string contentSm3 = ContentDigest(voucherBytes, detailSm3);
         // A delivery is the content plus its signature: a bureau that re-sends the same voucher with a
         // corrected .sig makes a new delivery, while an accepted voucher is recognised by content alone.
-        string deliveryKey = ContentDigest(voucherBytes, detailSm3 + ":" + await File.ReadAllTextAsync(set.SigPath, ct));
+        string deliveryKey = ContentDigest(voucherBytes, detailSm3 + ":" + await Sm3.HashFileHexAsync(set.SigPath, ct));
 
         var known = await FindDeliveryAsync(contentSm3, deliveryKey, ct);
         if (known is not null)
@@ -83,9 +83,14 @@ internal sealed class VoucherIntake(
     private async Task<Verdict> CheckAsync(VoucherSet set, byte[] voucherBytes, string detailSm3, Sm2PublicKey financeKey, CancellationToken ct)
     {
         // R01 first: nothing a bureau did not sign is read further.
-        var signature = FinanceSignature.Verify(set.VoucherPath, set.SigPath, financeKey);
-        if (!signature.Valid)
-            return new Verdict(RejectCode.R01, $"{set.VoucherFileName}.sig: {signature.Message}", null, null);
+        var signature = SignatureFile.Verify(set.VoucherPath, financeKey, set.SigPath);
+        if (!signature.IsValid)
+            return new Verdict(RejectCode.R01, $"{set.VoucherFileName}.sig: " + signature.Status switch
+            {
+                // File names only: an RJ_ travels to the bureau and must not show our folders.
+                SignatureStatus.SigMalformed => "not one line of base64 DER SEQUENCE { r, s }",
+                _ => "signature does not match the finance bureau's public key",
+            }, null, null);
 
         long size = new FileInfo(set.VoucherPath).Length;
         if (size > settings.MaxVoucherBytes)
