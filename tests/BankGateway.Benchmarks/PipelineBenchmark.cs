@@ -227,7 +227,7 @@ internal static partial class PipelineBenchmark
         double sm3S = Time(() => Sm3.HashFileHex(detail));
         string voucherPath = File.Exists(set.VoucherPath) ? set.VoucherPath : Path.Combine(box.Processed, set.VoucherFileName);
         string sigPath = File.Exists(set.SigPath) ? set.SigPath : Path.Combine(box.Processed, Path.GetFileName(set.SigPath));
-        double verifyS = Time(() => FinanceSignature.Verify(voucherPath, sigPath, files.Finance.PublicKey).Message);
+        double verifyS = Time(() => SignatureFile.Verify(voucherPath, files.Finance.PublicKey, sigPath).Message);
         double parseS = Time(() => ParseOnly(detail, files.Built).ToString(CultureInfo.InvariantCulture));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"intake split (measured alone): SM3 of QC_ {sm3S:F2} s, SM2 verify {verifyS * 1000:F1} ms, read + parse + F01–F06 precheck {parseS:F2} s, remainder (COPY to the server, voucher row, commit) ≈{intakeS - sm3S - verifyS - parseS:F2} s"));
