@@ -6,8 +6,11 @@ namespace BankGateway.Domain;
 /// </summary>
 public readonly record struct Money(long Fen) : IComparable<Money>
 {
-    /// <summary>Upper bound of one parsed amount: 10^13 fen (100 billion yuan), far above any voucher.</summary>
-    public const long MaxFen = 10_000_000_000_000L;
+    /// <summary>At most 13 integer digits in one amount (contract §12).</summary>
+    public const int MaxIntegerDigits = 13;
+
+    /// <summary>Upper bound of one parsed amount: 13 integer digits and 2 decimals (9,999,999,999,999.99 yuan).</summary>
+    public const long MaxFen = 999_999_999_999_999L;
 
     public static readonly Money Zero = new(0);
 
@@ -35,6 +38,7 @@ public readonly record struct Money(long Fen) : IComparable<Money>
         }
         if (dot == 0) { error = $"金额缺少整数部分 (no integer part in '{Truncate(text)}')"; return false; }
         if (dot > 1 && text[0] == '0') { error = $"金额有前导零 (leading zero in '{Truncate(text)}')"; return false; }
+        if (dot > MaxIntegerDigits) { error = $"金额超出范围 (more than {MaxIntegerDigits} integer digits: '{Truncate(text)}')"; return false; }
         long fen = 0;
         for (int i = 0; i < text.Length; i++)
         {
@@ -74,6 +78,5 @@ public readonly record struct Money(long Fen) : IComparable<Money>
         return Fen < 0 ? "-" + s : s;
     }
 
-    private static string Truncate(ReadOnlySpan<char> text) =>
-        text.Length <= 32 ? text.ToString() : string.Concat(text[..32], "…");
+    private static string Truncate(ReadOnlySpan<char> text) => Text.TextPreview.Shorten(text, 32);
 }

@@ -8,7 +8,7 @@ namespace BankGateway.Domain.Validation;
 /// <summary>
 /// The pure per-line checks of contract §5 in contract order, F01 to F05; the first failing one
 /// wins. F06/F07 (duplicates) and F08–F15 (accounts) need other lines or the account master and
-/// are checked elsewhere (<see cref="AccountChecks"/> documents the account order).
+/// are checked in the posting statement (PostingSql.Chunk), the one home of the account rules.
 /// </summary>
 /// <remarks>
 /// <para>Hot path (about 1.5 million lines/s with CSV parsing): no allocation on a passing line,
@@ -19,10 +19,10 @@ namespace BankGateway.Domain.Validation;
 /// only costs the beneficiary an SMS, not the money. A present but malformed phone therefore
 /// never fails the line; <see cref="LineCheck.PhoneWarning"/> is set (see
 /// <see cref="PhoneNumber.IsValid"/>) so results and the dashboard can warn.</item>
-/// <item>证件号码, 银行账号 and 金额 are checked exactly as written: surrounding spaces make them
-/// invalid (F02/F03/F04), since what is paid must be exactly what the department sent.</item>
-/// <item>The three elements (F05) are compared ordinally after trimming surrounding whitespace,
-/// the same rule the catalogue lookup (R07) uses.</item>
+/// <item>Identifying cells arrive in their canonical form (NFKC, white space trimmed, ID upper-cased:
+/// <see cref="Text.CanonicalText"/>, applied by the list reader), so F02/F03 judge what a clerk meant
+/// and F05 compares the canonical three elements ordinally, the same form R07 and F07 use. 金额 is
+/// judged exactly as written (F04): what is paid must be exactly what the department sent.</item>
 /// </list>
 /// </remarks>
 public static class LineFieldChecks
@@ -74,8 +74,10 @@ public static class LineFieldChecks
         return null;
     }
 
+    // Both sides are canonical already (list reader, voucher reader); canonicalising again is free for them
+    // and keeps the rule true for a caller that builds lines by hand.
     private static bool SameElement(string lineValue, string voucherValue) =>
-        lineValue.AsSpan().Trim().SequenceEqual(voucherValue.AsSpan().Trim());
+        string.Equals(Text.CanonicalText.Of(lineValue), Text.CanonicalText.Of(voucherValue), StringComparison.Ordinal);
 
     private static LineCheck Fail(FailureCode code, Money? amount, string detail, bool phoneWarning) =>
         new(code, amount, detail, phoneWarning);

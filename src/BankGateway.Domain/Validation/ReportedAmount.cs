@@ -17,7 +17,7 @@ public static class ReportedAmount
         int dot = text.IndexOf('.');
         var whole = dot < 0 ? text : text[..dot];
         var fraction = dot < 0 ? [] : text[(dot + 1)..];
-        if (whole.IsEmpty || whole.Length > 13 || fraction.Length > 2) return null;
+        if (whole.IsEmpty || whole.Length > Money.MaxIntegerDigits || fraction.Length > 2) return null;
         long fen = 0;
         foreach (char c in whole)
         {

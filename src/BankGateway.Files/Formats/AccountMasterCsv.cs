@@ -1,5 +1,6 @@
 using BankGateway.Domain;
 using BankGateway.Domain.Vouchers;
+using BankGateway.Domain.Text;
 
 namespace BankGateway.Files.Formats;
 
@@ -59,7 +60,8 @@ public static class AccountMasterCsv
                 throw csv.FieldError(4, $"expected empty or yuan with two decimals (e.g. 1200.50), got {FileFormatException.Shown(csv.Field(4))}");
             balance = m;
         }
-        return new AccountMasterRow(csv.FieldString(0), csv.FieldString(1), csv.FieldString(2), status, balance, csv.RecordLine);
+        // Holder name and ID in the canonical form the F09/F10 checks compare (contract §12).
+        return new AccountMasterRow(csv.FieldString(0), CanonicalText.Of(csv.FieldString(1)), CanonicalText.IdNumber(csv.FieldString(2)), status, balance, csv.RecordLine);
     }
 
     /// <summary>Writes the header and every row (empty 余额 when <see cref="AccountMasterRow.Balance"/> is null).</summary>

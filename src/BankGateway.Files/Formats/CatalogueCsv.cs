@@ -2,6 +2,7 @@ using System.Globalization;
 using BankGateway.Domain;
 using BankGateway.Domain.Catalogue;
 using BankGateway.Domain.Vouchers;
+using BankGateway.Domain.Text;
 
 namespace BankGateway.Files.Formats;
 
@@ -54,7 +55,8 @@ public static class CatalogueCsv
                 throw csv.FieldError(7, $"expected empty or a positive amount with two decimals, got {FileFormatException.Shown(csv.Field(7))}");
             cap = m;
         }
-        var entry = new CatalogueEntry(year, level, csv.FieldString(2), csv.FieldString(3), csv.FieldString(4), channel, csv.FieldString(6), cap);
+        // Department and subsidy in canonical form: they are what R07 matches and F07 keys on (contract §12).
+        var entry = new CatalogueEntry(year, level, CanonicalText.Of(csv.FieldString(2)), CanonicalText.Of(csv.FieldString(3)), CanonicalText.Of(csv.FieldString(4)), channel, csv.FieldString(6), cap);
         return new CatalogueRow(entry, csv.RecordLine);
     }
 

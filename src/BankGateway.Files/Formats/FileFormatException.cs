@@ -58,11 +58,14 @@ public sealed class FileFormatException : Exception
     /// <summary>Quotes a found value for a message: at most 40 characters, control characters made visible.</summary>
     internal static string Shown(ReadOnlySpan<char> value)
     {
-        var s = value.Length <= 40 ? value.ToString() : string.Concat(value[..40], "…");
+        var s = Domain.Text.TextPreview.Shorten(value, 40);
         var sb = new System.Text.StringBuilder(s.Length + 2).Append('\'');
-        foreach (var c in s)
+        for (int i = 0; i < s.Length; i++)
         {
-            if (char.IsControl(c)) sb.Append($"\\u{(int)c:X4}");
+            char c = s[i];
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { sb.Append(c).Append(s[++i]); continue; }
+            // Controls, invisible format characters and lone surrogates are shown as code points, never raw.
+            if (char.IsControl(c) || char.IsSurrogate(c) || Domain.Text.CanonicalText.Forbidden([c]) is not null) sb.Append($"\\u{(int)c:X4}");
             else sb.Append(c);
         }
         return sb.Append('\'').ToString();

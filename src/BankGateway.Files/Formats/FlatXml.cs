@@ -3,6 +3,7 @@ using System.Text;
 using System.Xml;
 using BankGateway.Domain;
 using BankGateway.Domain.Codes;
+using BankGateway.Domain.Text;
 
 namespace BankGateway.Files.Formats;
 
@@ -166,6 +167,7 @@ internal static class FlatXml
 
     private static string ReadText(XmlReader reader, FlatDocument doc, string name)
     {
+        long line = LineOf(reader);
         if (reader.IsEmptyElement) { reader.Read(); return ""; }
         reader.Read();
         var sb = new StringBuilder();
@@ -177,7 +179,12 @@ internal static class FlatXml
         if (reader.NodeType != XmlNodeType.EndElement)
             throw doc.Error(LineOf(reader), name, $"expected text only inside <{name}>, got <{reader.Name}>");
         reader.Read();
-        return sb.ToString().Trim(' ', '\t', '\r', '\n');
+        // Contract §12: a control or invisible format character is refused (R05 for a voucher), never stored;
+        // what is kept is the canonical form every comparison uses.
+        var text = sb.ToString();
+        if (CanonicalText.Forbidden(text) is { } bad)
+            throw doc.Error(line, name, $"expected text without control or invisible format characters, got {CanonicalText.Describe(bad)}");
+        return CanonicalText.Of(text);
     }
 
     private static void ReadLines(XmlReader reader, FlatDocument doc, IReadOnlyCollection<string> attributes)

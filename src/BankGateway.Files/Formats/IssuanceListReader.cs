@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using BankGateway.Domain.Codes;
+using BankGateway.Domain.Text;
 using BankGateway.Domain.Vouchers;
 
 namespace BankGateway.Files.Formats;
@@ -99,19 +100,24 @@ public sealed class IssuanceListReader : IDisposable, IAsyncDisposable
         if (csv.FieldCount != Columns)
             throw csv.Error(csv.RecordLine, null, $"expected {Columns} columns, got {csv.FieldCount}");
         LinesRead++;
+        for (int i = 0; i < Columns; i++)
+            if (CanonicalText.Forbidden(csv.Field(i)) is { } bad)
+                throw csv.FieldError(i, $"{IssuanceLine.Header[i]}: expected text without control or invisible format characters, got {CanonicalText.Describe(bad)}");
+        // Identifying cells are kept in their canonical form (contract §12); 金额 stays exactly as written
+        // (F04 judges it) and 备注 is free text.
         return new IssuanceLine(
             csv.RecordLine,
-            csv.FieldString(0),
-            csv.FieldString(1),
-            csv.FieldString(2),
-            csv.FieldString(3),
-            csv.FieldCached(4, ref _dept),
-            csv.FieldCached(5, ref _subsidy),
+            CanonicalText.Of(csv.FieldString(0)),
+            CanonicalText.Of(csv.FieldString(1)),
+            CanonicalText.IdNumber(csv.FieldString(2)),
+            CanonicalText.Of(csv.FieldString(3)),
+            CanonicalText.Of(csv.FieldCached(4, ref _dept)),
+            CanonicalText.Of(csv.FieldCached(5, ref _subsidy)),
             csv.FieldCached(6, ref _amount),
-            csv.FieldCached(7, ref _period),
-            csv.FieldString(8),
-            csv.FieldCached(9, ref _origVoucher),
-            csv.FieldString(10),
+            CanonicalText.Of(csv.FieldCached(7, ref _period)),
+            CanonicalText.Of(csv.FieldString(8)),
+            CanonicalText.Of(csv.FieldCached(9, ref _origVoucher)),
+            CanonicalText.Of(csv.FieldString(10)),
             csv.FieldCached(11, ref _remark));
     }
 

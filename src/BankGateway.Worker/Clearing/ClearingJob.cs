@@ -9,8 +9,9 @@ namespace BankGateway.Worker.Clearing;
 
 /// <summary>
 /// Writes the day's QS_ clearing request per bureau at Gateway:ClearingTime (China time, default 17:00) for
-/// today's business date, then delivers it. A bureau with nothing paid that day gets none; a second run writes
-/// nothing new (and logs loudly if vouchers completed after the request was sent).
+/// today's business date, then delivers it. After downtime it first catches up, one clear date at a time from
+/// the oldest paid voucher no QS_ lists (contract §13); a voucher completed after its day's request is listed
+/// in the next one. A bureau with nothing to clear gets none; a second run writes nothing new.
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed class ClearingJob(
@@ -38,9 +39,19 @@ internal sealed class ClearingJob(
         }
     }
 
+    /// <summary>How far back a catch-up goes: beyond a year an operator must run `clearing run --date` by hand.</summary>
+    private const int MaxCatchUpDays = 366;
+
     public async Task<IReadOnlyList<ClearingService.Request>> RunAsync(DateOnly date, CancellationToken ct)
     {
-        var requests = await clearing.RunAsync(date, channels.OutboxesForJobs(logger), ct);
+        var requests = new List<ClearingService.Request>();
+        if (await clearing.OldestUnclearedAsync(date.AddDays(-1), ct) is { } oldest)
+        {
+            var from = oldest < date.AddDays(-MaxCatchUpDays) ? date.AddDays(-MaxCatchUpDays) : oldest;
+            for (var day = from; day < date; day = day.AddDays(1))
+                requests.AddRange(await clearing.RunAsync(day, channels.OutboxesForJobs(logger), ct));
+        }
+        requests.AddRange(await clearing.RunAsync(date, channels.OutboxesForJobs(logger), ct));
         GatewayMetrics.ClearingRequests.Inc(requests.Count(r => r.New));
         foreach (var r in requests)
             logger.LogInformation("Clearing: {File}: {Count} voucher(s), {Amount} yuan{Again}", Path.GetFileName(r.Path), r.VoucherCount, r.Total,

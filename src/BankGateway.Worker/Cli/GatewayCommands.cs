@@ -107,7 +107,8 @@ internal static class GatewayCommands
             var report = await Progress.Posting(progress => services.GetRequiredService<LocalPipeline>()
                 .RunOnceAsync(p.GetValue(inbox)!, p.GetValue(outbox)!, financeKeys.For, date, progress, ct));
             await RunSummary.PrintAsync(services, report, p.GetValue(outbox)!, ct);
-            return report.Problems.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
+            // Contract §12: everything else was finished; 1 only when something could not be taken or stayed quarantined.
+            return report.Problems.Count == 0 && report.Quarantined.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
         }));
         return command;
     }

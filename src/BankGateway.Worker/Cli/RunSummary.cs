@@ -51,6 +51,8 @@ internal static class RunSummary
             AnsiConsole.MarkupLine($"[yellow]WARNING[/] {Markup.Escape(warning)}");
         foreach (var problem in report.Problems)
             AnsiConsole.MarkupLine($"[red]problem[/] {Markup.Escape(problem)}");
+        foreach (var held in report.Quarantined)
+            AnsiConsole.MarkupLine($"[red]QUARANTINED[/] {Markup.Escape(held)}");
         AnsiConsole.MarkupLine($"outbound files: {Markup.Escape(Path.GetFullPath(outbox))}");
     }
 

@@ -53,6 +53,12 @@ internal sealed class VoucherActions(
             return new ActionOutcome(false, now is null ? "凭证不存在。" :
                 now == from ? "凭证正被入账进程处理，未做更改。" : $"凭证当前为{Display.State(now)}，未做更改（可能已被他人处理）。");
         }
+        if (to == "RECEIVED")
+            // Releasing a voucher that posting had quarantined ends its quarantine too (contract §12).
+            await connection.ExecuteAsync(new CommandDefinition("""
+                update vouchers set hold_reason = null where id = @id;
+                update quarantine set released_at = now(), released_by = @actor where kind = 'VOUCHER' and voucher_id = @id and released_at is null;
+                """, new { id, actor }, tx, cancellationToken: ct));
         await UserStore.Audit(connection, tx, actor, action, subject, $"{Display.State(from)} → {Display.State(to)}", ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Dashboard: {Actor} changed voucher {Subject} from {From} to {To}", actor, subject, from, to);

@@ -20,6 +20,7 @@ internal sealed class LocalPipeline(
     NpgsqlDataSource db,
     GatewaySettings settings,
     GatewayClock clock,
+    Containment.Quarantine quarantine,
     ILogger<LocalPipeline> logger)
 {
     public Task<RunReport> RunOnceAsync(string inbox, string outbox, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate,
@@ -60,17 +61,40 @@ internal sealed class LocalPipeline(
                 logger.LogInformation("Intake waits: {Voucher} changed while being listed; taken on a later pass", set.VoucherFileName);
                 continue;
             }
-            var outcome = await intake.TakeAsync(set, key, businessDate, outbox, ct);
-            box.MoveToProcessed(set);
-            report.Intake.Add(outcome);
+            // Contract §12: a set that fails for any reason of its own is held, and the pass goes on.
+            string setKey = await Containment.Quarantine.SetKeyAsync(set, ct);
+            if (await quarantine.IsSetHeldAsync(setKey, ct))
+            {
+                report.Quarantined.Add($"{set.VoucherFileName}: held in quarantine (release it on the dashboard to take it again)");
+                continue;
+            }
+            try
+            {
+                var outcome = await intake.TakeAsync(set, key, businessDate, outbox, ct);
+                box.MoveToProcessed(set);
+                report.Intake.Add(outcome);
+            }
+            catch (Exception e) when (Containment.Quarantine.IsFaultOfTheWork(e, ct))
+            {
+                await quarantine.HoldSetAsync(set, setKey, e, ct);
+                report.Quarantined.Add($"{set.VoucherFileName}: quarantined: {e.Message}");
+            }
         }
 
         await PostPendingAsync(progress, report, options.WaitForClaimsHeldElsewhere, ct);
         foreach (var (voucherId, adm) in await UnansweredAsync(options.AnswerOnly, ct))
         {
             if (outboxFor(adm) is not { } outbox) continue;
-            await results.WriteAsync(voucherId, outbox, ct);
-            report.Answered.Add(voucherId);
+            try
+            {
+                await results.WriteAsync(voucherId, outbox, ct);
+                report.Answered.Add(voucherId);
+            }
+            catch (Exception e) when (Containment.Quarantine.IsFaultOfTheWork(e, ct))
+            {
+                await quarantine.HoldAnswerAsync(voucherId, e, ct);
+                report.Quarantined.Add($"answer to voucher {voucherId}: quarantined: {e.Message}");
+            }
         }
         return report;
     }
@@ -93,6 +117,12 @@ internal sealed class LocalPipeline(
                 await posting.PostAsync(voucherId, progress, ct);
                 report.Posted.Add(voucherId);
             }
+            catch (Exception e) when (Containment.Quarantine.IsFaultOfTheWork(e, ct))
+            {
+                // Whole chunks stay committed; the rest waits, held, while every other voucher is posted.
+                await quarantine.HoldVoucherAsync(voucherId, e, ct);
+                report.Quarantined.Add($"voucher {voucherId}: quarantined while posting: {e.Message}");
+            }
             finally
             {
                 await claims.ReleaseAsync(voucherId, CancellationToken.None);
@@ -107,6 +137,7 @@ internal sealed class LocalPipeline(
             select v.id, v.adm_div_code from vouchers v
             where v.status = 'COMPLETED' and (@onlyAdm::text is null or v.adm_div_code = @onlyAdm)
               and not exists (select 1 from outbound_files o where o.file_name = 'HD_' || v.adm_div_code || '_' || v.voucher_no || '.xml')
+              and not exists (select 1 from quarantine q where q.kind = 'ANSWER' and q.voucher_id = v.id and q.released_at is null)
             order by v.completed_at, v.id
             """, new { onlyAdm }, cancellationToken: ct))).ToList();
     }
@@ -120,4 +151,7 @@ internal sealed class RunReport(DateOnly businessDate)
     public List<long> Posted { get; } = [];
     public List<long> Answered { get; } = [];
     public List<string> Problems { get; } = [];
+
+    /// <summary>Sets, vouchers and answers held in quarantine by this pass or still held from an earlier one.</summary>
+    public List<string> Quarantined { get; } = [];
 }

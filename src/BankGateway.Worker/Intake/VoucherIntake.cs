@@ -2,6 +2,7 @@ using System.Text;
 using BankGateway.Domain;
 using BankGateway.Domain.Catalogue;
 using BankGateway.Domain.Codes;
+using BankGateway.Domain.Validation;
 using BankGateway.Domain.Vouchers;
 using BankGateway.Files.Formats;
 using BankGateway.Files.Signing;
@@ -30,12 +31,14 @@ internal sealed class VoucherIntake(
 {
     public async Task<IntakeOutcome> TakeAsync(VoucherSet set, Sm2PublicKey financeKey, DateOnly businessDate, string outbox, CancellationToken ct)
     {
+        // The bytes read here are the ones verified, parsed and recorded (contract §12): never a second read.
         var voucherBytes = await ReadVoucherBytesAsync(set, ct);
+        var sigBytes = await ReadSigBytesAsync(set, ct);
         string detailSm3 = set.DetailPath is null ? "" : await Sm3.HashFileHexAsync(set.DetailPath, ct);
         string contentSm3 = ContentDigest(voucherBytes, detailSm3);
         // A delivery is the content plus its signature: a bureau that re-sends the same voucher with a
         // corrected .sig makes a new delivery, while an accepted voucher is recognised by content alone.
-        string deliveryKey = ContentDigest(voucherBytes, detailSm3 + ":" + await Sm3.HashFileHexAsync(set.SigPath, ct));
+        string deliveryKey = ContentDigest(voucherBytes, detailSm3 + ":" + Sm3.HashHex(sigBytes));
 
         var known = await FindDeliveryAsync(contentSm3, deliveryKey, ct);
         if (known is not null)
@@ -46,7 +49,7 @@ internal sealed class VoucherIntake(
         }
 
         var now = time.UtcNow;
-        var verdict = await CheckAsync(set, voucherBytes, detailSm3, financeKey, ct);
+        var verdict = await CheckAsync(set, voucherBytes, sigBytes, detailSm3, financeKey, ct);
         if (verdict.Code != RejectCode.None)
             return await RejectAsync(set, deliveryKey, verdict.Code, verdict.Detail!, now, outbox, ct);
 
@@ -80,10 +83,22 @@ internal sealed class VoucherIntake(
 
     private sealed record Verdict(RejectCode Code, string? Detail, Voucher? Voucher, CatalogueEntry? Entry);
 
-    private async Task<Verdict> CheckAsync(VoucherSet set, byte[] voucherBytes, string detailSm3, Sm2PublicKey financeKey, CancellationToken ct)
+    private async Task<byte[]> ReadSigBytesAsync(VoucherSet set, CancellationToken ct)
     {
-        // R01 first: nothing a bureau did not sign is read further.
-        var signature = SignatureFile.Verify(set.VoucherPath, financeKey, set.SigPath);
+        // A .sig is one line of base64; anything far larger is malformed (R01) and is not read whole.
+        const int MaxSigBytes = 4096;
+        if (new FileInfo(set.SigPath).Length > MaxSigBytes) return [];
+        return await File.ReadAllBytesAsync(set.SigPath, ct);
+    }
+
+    private async Task<Verdict> CheckAsync(VoucherSet set, byte[] voucherBytes, byte[] sigBytes, string detailSm3, Sm2PublicKey financeKey, CancellationToken ct)
+    {
+        // R01 first: nothing a bureau did not sign is read further. The signature is checked over the very
+        // bytes parsed below (an oversize voucher, refused unread, is checked from its file).
+        bool oversize = new FileInfo(set.VoucherPath).Length > settings.MaxVoucherBytes;
+        var signature = oversize
+            ? SignatureFile.Verify(set.VoucherPath, financeKey, set.SigPath)
+            : SignatureFile.VerifyBytes(voucherBytes, System.Text.Encoding.ASCII.GetString(sigBytes), financeKey, set.VoucherFileName);
         if (!signature.IsValid)
             return new Verdict(RejectCode.R01, $"{set.VoucherFileName}.sig: " + signature.Status switch
             {
@@ -92,9 +107,8 @@ internal sealed class VoucherIntake(
                 _ => "signature does not match the finance bureau's public key",
             }, null, null);
 
-        long size = new FileInfo(set.VoucherPath).Length;
-        if (size > settings.MaxVoucherBytes)
-            return new Verdict(RejectCode.R05, $"{set.VoucherFileName}: {size} bytes, over the limit of {settings.MaxVoucherBytes} (Gateway:Intake:MaxVoucherBytes)", null, null);
+        if (oversize)
+            return new Verdict(RejectCode.R05, $"{set.VoucherFileName}: {new FileInfo(set.VoucherPath).Length} bytes, over the limit of {settings.MaxVoucherBytes} (Gateway:Intake:MaxVoucherBytes)", null, null);
         var read = VoucherXml.Read(new MemoryStream(voucherBytes, writable: false), set.VoucherFileName);
         if (read.Voucher is not { } voucher)
             return new Verdict(RejectCode.R05, read.Error, null, null);
@@ -121,29 +135,36 @@ internal sealed class VoucherIntake(
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        long voucherId = await InsertVoucherAsync(connection, voucher, contentSm3, businessDate, now, ct);
+        long voucherId = await InsertVoucherAsync(connection, voucher, entry, contentSm3, businessDate, now, ct);
 
         var prechecker = new LinePrechecker(voucher, entry);
-        long sumFen = 0;
+        var sum = new VoucherTotals.CheckedSum();
         int rows;
         try
         {
-            await using var stream = new FileStream(set.DetailPath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            await using var reader = new IssuanceListReader(stream, voucher.DetailEncoding, voucher.DetailFile);
+            await using var file = new FileStream(set.DetailPath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            await using var hashed = new Sm3HashingStream(file, leaveOpen: true);
+            await using var reader = new IssuanceListReader(hashed, voucher.DetailEncoding, voucher.DetailFile, leaveOpen: true);
             await using var recorder = await LineRecorder.StartAsync(connection, voucherId, ct);
             while (reader.TryRead(out var line))
             {
                 if (recorder.Rows >= voucher.DetailCount)
                     return new Recorded(RejectCode.R03, $"{voucher.DetailFile} has more than DetailCount={voucher.DetailCount} lines", 0);
                 var (code, reportedFen) = prechecker.Check(line);
-                sumFen += reportedFen ?? 0;
+                sum.Add(reportedFen ?? 0);
                 recorder.Write(line, code, reportedFen);
             }
             rows = recorder.Rows;
             if (rows != voucher.DetailCount)
                 return new Recorded(RejectCode.R03, $"{voucher.DetailFile} has {rows} lines, DetailCount is {voucher.DetailCount}", 0);
-            if (sumFen != voucher.PayAmt.Fen)
-                return new Recorded(RejectCode.R03, $"{voucher.DetailFile} lines sum to {new Money(sumFen)}, PayAmt is {voucher.PayAmt}", 0);
+            // Exact arithmetic: a sum that would wrap 64 bits can never equal PayAmt (contract §12).
+            if (sum.Fen != voucher.PayAmt.Fen)
+                return new Recorded(RejectCode.R03, $"{voucher.DetailFile} lines sum to {sum.Describe()}, PayAmt is {voucher.PayAmt}", 0);
+            // What was recorded is what was checked: the bytes just parsed must be the ones whose SM3 the bureau signed.
+            await hashed.CopyToAsync(Stream.Null, ct);
+            string recordedSm3 = hashed.FinishHex();
+            if (!string.Equals(recordedSm3, voucher.DetailFileSm3, StringComparison.OrdinalIgnoreCase))
+                return new Recorded(RejectCode.R02, $"{voucher.DetailFile}: changed while being read (SM3 of the bytes read is {recordedSm3}, the voucher says {voucher.DetailFileSm3})", 0);
             await recorder.CompleteAsync(ct);
         }
         catch (FileFormatException e)
@@ -166,16 +187,16 @@ internal sealed class VoucherIntake(
         return new Recorded(RejectCode.None, null, voucherId);
     }
 
-    private static async Task<long> InsertVoucherAsync(NpgsqlConnection connection, Voucher v, string contentSm3, DateOnly businessDate, DateTimeOffset now, CancellationToken ct) =>
+    private static async Task<long> InsertVoucherAsync(NpgsqlConnection connection, Voucher v, CatalogueEntry entry, string contentSm3, DateOnly businessDate, DateTimeOffset now, CancellationToken ct) =>
         await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             insert into vouchers (adm_div_code, voucher_no, content_sm3, status, business_date, received_at,
                 vt_code, st_year, vou_date, dept_code, dept_name, subsidy_code, subsidy_name, period, pay_acct_no,
                 pay_acct_name, fund_channel, return_acct_no, return_acct_name, pay_amt_fen, detail_count, detail_file,
-                detail_file_sm3, detail_encoding, reissue_of)
+                detail_file_sm3, detail_encoding, reissue_of, payment_key)
             values (@AdmDivCode, @VoucherNo, @contentSm3, 'RECEIVED', @businessDate, @now,
                 @VtCode, @StYear, @VouDate, @DeptCode, @DeptName, @SubsidyCode, @SubsidyName, @Period, @PayAcctNo,
                 @PayAcctName, @fundChannel, @ReturnAcctNo, @ReturnAcctName, @payAmtFen, @DetailCount, @DetailFile,
-                @DetailFileSm3, @encoding, @ReissueOf)
+                @DetailFileSm3, @encoding, @ReissueOf, @paymentKey)
             returning id
             """,
             new
@@ -184,6 +205,7 @@ internal sealed class VoucherIntake(
                 v.SubsidyCode, v.SubsidyName, v.Period, v.PayAcctNo, v.PayAcctName, fundChannel = v.FundChannel.ToString(),
                 v.ReturnAcctNo, v.ReturnAcctName, payAmtFen = v.PayAmt.Fen, v.DetailCount, v.DetailFile, v.DetailFileSm3,
                 encoding = v.DetailEncoding == DetailEncoding.Gb18030 ? "GB18030" : "UTF-8", v.ReissueOf,
+                paymentKey = PaymentKey.For(entry, v.Period),
             }, cancellationToken: ct));
 
     private async Task<bool> VoucherNumberTakenAsync(Voucher v, CancellationToken ct)

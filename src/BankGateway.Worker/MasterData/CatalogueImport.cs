@@ -22,7 +22,7 @@ internal sealed class CatalogueImport(NpgsqlDataSource db)
             insert into catalogue (year, level, dept_name, subsidy_code, subsidy_name, fund_channel, frequency, line_cap_fen)
             values (@Year, @Level, @DeptName, @SubsidyCode, @SubsidyName, @FundChannel, @Frequency, @LineCapFen)
             """,
-            entries.Select(e => new { e.Year, e.Level, DeptName = e.DeptName.Trim(), e.SubsidyCode, SubsidyName = e.SubsidyName.Trim(), FundChannel = e.FundChannel.ToString(), e.Frequency, LineCapFen = e.LineCap?.Fen }),
+            entries.Select(e => new { e.Year, e.Level, e.DeptName, e.SubsidyCode, e.SubsidyName, FundChannel = e.FundChannel.ToString(), e.Frequency, LineCapFen = e.LineCap?.Fen }),
             tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return (entries.Count, years);

@@ -20,7 +20,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
 {
     private sealed record VoucherRow(
         long Id, string AdmDivCode, string VoucherNo, string Status, DateOnly BusinessDate, string DeptName, string SubsidyName,
-        string Period, string PayAcctNo, string PayAcctName, long PayAmtFen, int DetailCount, int ChunkCount);
+        string Period, string PayAcctNo, string PayAcctName, long PayAmtFen, int DetailCount, int ChunkCount, string PaymentKey);
 
     public static string TransitAccount(string payAcctNo) => "TRANSIT-" + payAcctNo;
 
@@ -34,7 +34,8 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
             return;
         }
         string transit = TransitAccount(v.PayAcctNo);
-        string subsidyKey = $"{v.DeptName}|{v.SubsidyName}|{v.Period}";
+        // F07's key was fixed at intake from the matched catalogue entry and the canonical period (PaymentKey).
+        string subsidyKey = v.PaymentKey;
         await FundAsync(v, transit, ct);
 
         var done = await DoneChunksAsync(voucherId, ct);
@@ -140,7 +141,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleAsync<VoucherRow>(new CommandDefinition("""
             select id, adm_div_code, voucher_no, status, business_date, dept_name, subsidy_name, period, pay_acct_no,
-                   pay_acct_name, pay_amt_fen, detail_count, chunk_count
+                   pay_acct_name, pay_amt_fen, detail_count, chunk_count, payment_key
             from vouchers where id = @voucherId
             """, new { voucherId }, cancellationToken: ct));
     }

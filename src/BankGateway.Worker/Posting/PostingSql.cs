@@ -46,9 +46,11 @@ internal static class PostingSql
                                 join journal oj on oj.voucher_id = ov.id and oj.kind = 'P' and oj.side = 'C' and oj.ref_no = ol.row_no
                                 where ov.adm_div_code = @adm and ov.voucher_no = l.orig_voucher_no) then 7
                           when a.account_no is null then 8
-                          when btrim(a.holder_name) <> btrim(l.name) then 9
+                          -- both sides are stored in canonical form (contract §12): an ordinal compare is the rule
+                          when a.holder_name <> l.name then 9
                           when a.id_number <> upper(l.id_number) then 10
-                          when a.status between 1 and 5 then 10 + a.status
+                          -- accounts_status_known keeps status in 0..5: 1..5 are F11..F15, and only 0 pays
+                          when a.status <> 0 then 10 + a.status
                           else 0 end) as code
             from voucher_lines l
             -- one index probe per line, whatever the size of the account master (a hash join would scan it all per chunk)

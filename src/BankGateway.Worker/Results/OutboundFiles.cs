@@ -10,7 +10,8 @@ namespace BankGateway.Worker.Results;
 /// Every outbound file goes through here: written under a temporary name and renamed, signed the
 /// same way, and recorded with its SM3. Content is produced from the database deterministically,
 /// so the first production fixes it: a later call (re-send, crash recovery) re-creates the same
-/// bytes, checks them against the recorded digest, and never rewrites a file already in place.
+/// bytes, checks them against the recorded digest, and never rewrites a file already in place whose
+/// bytes still match it. A file edited on disk is never signed as found: it is regenerated (contract §12).
 /// </summary>
 internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogger<OutboundFiles> logger)
 {
@@ -30,10 +31,20 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogge
             logger.LogWarning("Results: {File} now answers {Source}; it replaces the earlier answer to {Earlier}", fileName, source, recorded.Source);
             recorded = null;
         }
-        if (recorded is not null && File.Exists(path) && new FileInfo(path).Length == recorded.SizeBytes)
+        if (recorded is not null && File.Exists(path))
         {
-            if (!File.Exists(SignatureFile.SigPath(path))) SignatureFile.Write(path, bankKey.Key);
-            return new Written(path, recorded.Sm3, false);
+            // Contract §12: the bank signs only what it produced. A file is (re)signed or left for delivery only
+            // when its bytes still have the SM3 recorded when it was first produced.
+            string onDisk = await Sm3.HashFileHexAsync(path, ct);
+            if (onDisk == recorded.Sm3)
+            {
+                if (!File.Exists(SignatureFile.SigPath(path))) SignatureFile.Write(path, bankKey.Key);
+                return new Written(path, recorded.Sm3, false);
+            }
+            Hosting.Service.GatewayMetrics.OutboundTampered.Inc();
+            logger.LogError("ALARM outbound: {File} on disk has SM3 {OnDisk}, not the {Recorded} recorded when it was produced; " +
+                "it is replaced by the content regenerated from the database and signed anew (never signed as found)", fileName, onDisk, recorded.Sm3);
+            File.Delete(SignatureFile.SigPath(path));
         }
 
         await AtomicFile.WriteAsync(path, produce, ct);

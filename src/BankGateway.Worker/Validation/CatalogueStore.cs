@@ -1,5 +1,6 @@
 using BankGateway.Domain;
 using BankGateway.Domain.Catalogue;
+using BankGateway.Domain.Text;
 using BankGateway.Domain.Vouchers;
 using Dapper;
 using Npgsql;
@@ -17,7 +18,7 @@ internal sealed class CatalogueStore(NpgsqlDataSource db)
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition("""
             select year, level, dept_name, subsidy_code, subsidy_name, fund_channel, frequency, line_cap_fen
             from catalogue where year = @year and dept_name = @deptName and subsidy_name = @subsidyName
-            """, new { year, deptName = deptName.Trim(), subsidyName = subsidyName.Trim() }, cancellationToken: ct));
+            """, new { year, deptName = CanonicalText.Of(deptName), subsidyName = CanonicalText.Of(subsidyName) }, cancellationToken: ct));
         return row is null ? null : new CatalogueEntry(row.Year, row.Level, row.DeptName, row.SubsidyCode, row.SubsidyName,
             Enum.Parse<FundChannel>(row.FundChannel), row.Frequency, row.LineCapFen is { } cap ? new Money(cap) : null);
     }

@@ -108,20 +108,22 @@ public class OutboundXmlTests
     [Test]
     public void Clearing_request_round_trips_with_lines()
     {
-        var request = new ClearingRequest("522726", new DateOnly(2024, 3, 15), 2, Money.Parse("1400.00"),
+        var request = ClearingRequest.Of("522726", new DateOnly(2024, 3, 15),
         [
-            new ClearingLine("2401009900012345", "独山县民政局", "ZF2024000123", Money.Parse("700.00")),
-            new ClearingLine("2401009900012345", "独山县民政局", "ZF2024000124", Money.Parse("700.00")),
+            new ClearingLine("2401009900012345", "独山县民政局", "ZF2024000123", Money.Parse("700.00"), FundChannel.TREASURY, new DateOnly(2024, 3, 14)),
+            new ClearingLine("2401009900012345", "独山县农业农村局", "ZF2024000124", Money.Parse("700.01"), FundChannel.GRAIN_FUND, new DateOnly(2024, 3, 15)),
         ]);
         var xml = Text(s => ClearingRequestXml.Write(request, s));
-        Assert.That(xml, Does.Contain("<Clearing>").And.Contain("<ClearDate>2024-03-15</ClearDate>").And.Contain("<Lines>"));
+        Assert.That(xml, Does.Contain("<Clearing>").And.Contain("<ClearDate>2024-03-15</ClearDate>").And.Contain("<Lines>")
+            .And.Contain("<TotalAmt>1400.01</TotalAmt>").And.Contain("<TreasuryAmt>700.00</TreasuryAmt>").And.Contain("<GrainFundAmt>700.01</GrainFundAmt>")
+            .And.Contain("FundChannel=\"GRAIN_FUND\" BusinessDate=\"2024-03-15\""));
         Assert.That(ClearingRequestXml.Read(Bytes(xml), "QS_522726_20240315.xml"), Is.EqualTo(request));
     }
 
     [Test]
     public void Outbound_reader_refuses_doctype()
     {
-        var xml = Text(s => ClearingRequestXml.Write(new ClearingRequest("522726", new DateOnly(2024, 3, 15), 0, Money.Zero, []), s))
+        var xml = Text(s => ClearingRequestXml.Write(ClearingRequest.Of("522726", new DateOnly(2024, 3, 15), []), s))
             .Replace("<Clearing>", "<!DOCTYPE Clearing [<!ENTITY a \"b\">]><Clearing>");
         var ex = Assert.Throws<FileFormatException>(() => ClearingRequestXml.Read(Bytes(xml), "QS.xml"))!;
         Assert.That(ex.Problem, Does.Contain("DOCTYPE"));

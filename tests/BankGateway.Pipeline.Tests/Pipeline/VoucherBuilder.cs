@@ -47,7 +47,9 @@ internal sealed class VoucherBuilder(string voucherNo, params IssuanceLine[] lin
             var enc = TextOf(Encoding);
             File.WriteAllBytes(detailPath, enc.GetBytes(Csv(enc.GetString(buffer.ToArray()))));
         }
-        long sum = Lines.Sum(l => BankGateway.Domain.Validation.ReportedAmount.Fen(l.Amount) ?? 0);
+        // Wrapping on purpose: a test may build a list whose sum passes 64 bits and then states PayAmt itself.
+        long sum = 0;
+        foreach (var l in Lines) sum = unchecked(sum + (BankGateway.Domain.Validation.ReportedAmount.Fen(l.Amount) ?? 0));
         var voucher = Voucher(new Voucher("5201", LargeVoucher.AdmDivCode, 2024, VoucherNo, new DateOnly(2024, 9, 29), "105001",
             LargeVoucher.DeptName, "MZ001", LargeVoucher.SubsidyName, Lines.Count > 0 ? Lines[0].Period : LargeVoucher.Period, "2401009900012345",
             "独山县民政局零余额账户", FundChannel.TREASURY, "2401009900000001", "独山县财政局国库单一账户", new Money(sum), Lines.Count,

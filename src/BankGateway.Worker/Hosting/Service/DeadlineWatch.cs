@@ -24,7 +24,8 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
 
     public sealed record OverdueReturn(string AdmDivCode, string VoucherNo, DateOnly DueDate);
 
-    public sealed record Snapshot(IReadOnlyList<VoucherAtRisk> VouchersAtRisk, IReadOnlyList<OverdueReturn> OverdueReturns, int ReturnsDue, double OldestUnprocessedSeconds);
+    public sealed record Snapshot(IReadOnlyList<VoucherAtRisk> VouchersAtRisk, IReadOnlyList<OverdueReturn> OverdueReturns, int ReturnsDue, double OldestUnprocessedSeconds,
+        int PaidUncleared, IReadOnlyDictionary<string, int> Quarantined);
 
     // Npgsql reads timestamptz as a UTC DateTime.
     private sealed record OpenVoucher(string AdmDivCode, string VoucherNo, string Status, DateTime ReceivedAt)
@@ -39,8 +40,19 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
         List<OpenVoucher> open;
         List<OverdueReturn> overdue;
         int due;
+        List<(DateOnly BusinessDate, int Count)> uncleared;
+        Dictionary<string, int> quarantined;
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
+            // Paid and in no QS_ (contract §13): alarmed once the next working day after its business date has passed.
+            uncleared = (await connection.QueryAsync<(DateOnly, int)>(new CommandDefinition("""
+                select v.business_date, count(*)::int from vouchers v
+                where v.status = 'COMPLETED' and v.paid_fen > 0 and not exists (select 1 from clearing_lines c where c.voucher_id = v.id)
+                group by v.business_date
+                """, cancellationToken: ct))).ToList();
+            quarantined = (await connection.QueryAsync<(string, int)>(new CommandDefinition(
+                "select kind, count(*)::int from quarantine where released_at is null group by kind", cancellationToken: ct)))
+                .ToDictionary(r => r.Item1, r => r.Item2, StringComparer.Ordinal);
             open = (await connection.QueryAsync<OpenVoucher>(new CommandDefinition("""
                 select adm_div_code, voucher_no, status, received_at from vouchers where status <> 'COMPLETED' order by received_at, id
                 """, cancellationToken: ct))).ToList();
@@ -60,7 +72,8 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
             if (today >= deadline) atRisk.Add(new VoucherAtRisk(v.AdmDivCode, v.VoucherNo, v.Status, v.ReceivedUtc, deadline));
         }
         double oldest = open.Count == 0 ? 0 : Math.Max(0, (now - open.Min(v => v.ReceivedUtc)).TotalSeconds);
-        return new Snapshot(atRisk, overdue, due, oldest);
+        int paidUncleared = uncleared.Where(u => calendar.NextWorkingDayAfter(u.BusinessDate).Date < today).Sum(u => u.Count);
+        return new Snapshot(atRisk, overdue, due, oldest, paidUncleared, quarantined);
     }
 
     /// <summary>The second working day after the day of receipt (past the calendar's data: ordinary weeks).</summary>

@@ -9,6 +9,15 @@ namespace BankGateway.Worker.Hosting.Service;
 /// </summary>
 internal static class GatewayMetrics
 {
+    public static readonly Counter OutboundTampered = Metrics.CreateCounter("bankgateway_outbound_tampered_total",
+        "Outbound files found on disk with bytes other than the SM3 recorded when produced (regenerated from the database, alarmed).");
+
+    public static readonly Gauge Quarantined = Metrics.CreateGauge("bankgateway_quarantined",
+        "Sets, vouchers and answers held in quarantine, waiting for an operator.", "kind");
+
+    public static readonly Gauge PaidUncleared = Metrics.CreateGauge("bankgateway_paid_uncleared_vouchers",
+        "Completed vouchers with money paid that no QS_ lists, older than one working day.");
+
     public static readonly Counter SetsTaken = Metrics.CreateCounter("bankgateway_intake_sets_taken_total",
         "Voucher sets (PV_ + .sig + detail file) taken from a channel's inbox.", "channel");
 
@@ -83,6 +92,9 @@ internal static class GatewayMetrics
                 ReturnsOverdue.Set(snapshot.OverdueReturns.Count);
                 OldestUnprocessedAge.Set(snapshot.OldestUnprocessedSeconds);
                 DeadlineRisk.Set(snapshot.VouchersAtRisk.Count);
+                PaidUncleared.Set(snapshot.PaidUncleared);
+                foreach (var kind in new[] { "SET", "VOUCHER", "ANSWER" })
+                    Quarantined.WithLabels(kind.ToLowerInvariant()).Set(snapshot.Quarantined.GetValueOrDefault(kind));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
