@@ -202,6 +202,8 @@ public sealed class RiskRow
     public string Subject { get; init; } = "";
     public DateOnly? Day { get; init; }
     public string Detail { get; init; } = "";
+    /// <summary>Set on a quarantine row: what an operator releases.</summary>
+    public long? QuarantineId { get; init; }
 }
 
 /// <summary>The overview page in one object.</summary>

@@ -101,11 +101,12 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
         var alarms = (await connection.QueryAsync<RiskRow>(new CommandDefinition("""
             (select '隔离待处理' as kind, voucher_id as voucherid, adm_div_code || '/' || voucher_no as subject,
                     (created_at at time zone 'Asia/Shanghai')::date as day,
-                    case kind when 'SET' then '文件组' when 'VOUCHER' then '凭证入账' else '回单生成' end || '异常，已隔离：' || left(error, 200) as detail
+                    case kind when 'SET' then '文件组' when 'VOUCHER' then '凭证入账' else '回单生成' end || '异常，已隔离：' || left(error, 200) as detail,
+                    id as quarantineid
              from quarantine where released_at is null order by id limit 50)
             union all
             (select '已付未清算', v.id, v.adm_div_code || '/' || v.voucher_no, v.business_date,
-                    '已入账 ' || fen_text(v.paid_fen) || ' 元，尚无划款申请 (QS_) 列入'
+                    '已入账 ' || fen_text(v.paid_fen) || ' 元，尚无划款申请 (QS_) 列入', null::bigint
              from vouchers v
              where v.status = 'COMPLETED' and v.paid_fen > 0 and v.business_date < @today
                and not exists (select 1 from clearing_lines c where c.voucher_id = v.id)

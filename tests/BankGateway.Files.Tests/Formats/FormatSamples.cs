@@ -51,8 +51,8 @@ internal static class FormatSamples
     [
         Line(2, "1", "张三"),
         Line(3, "2", "李四", remark: "含逗号,和\"引号\""),
-        Line(4, "3", "王五", remark: "两行\r\n备注"),
-        Line(6, "4", "赵六"),
+        Line(4, "3", "王五", remark: "分号;备注"),
+        Line(5, "4", "赵六"),
     ];
 
     public static byte[] ListBytes(IEnumerable<IssuanceLine> lines, DetailEncoding encoding = DetailEncoding.Utf8, bool bom = false)

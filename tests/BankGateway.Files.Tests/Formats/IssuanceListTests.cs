@@ -16,7 +16,7 @@ public class IssuanceListTests
     [TestCase(DetailEncoding.Utf8, false)]
     [TestCase(DetailEncoding.Utf8, true)]
     [TestCase(DetailEncoding.Gb18030, false)]
-    public void List_round_trips_with_quoted_commas_and_newlines(DetailEncoding encoding, bool bom)
+    public void List_round_trips_with_quoted_commas_and_quotes(DetailEncoding encoding, bool bom)
     {
         var lines = FormatSamples.Lines();
         var read = FormatSamples.ReadList(FormatSamples.ListBytes(lines, encoding, bom), encoding);
@@ -77,10 +77,32 @@ public class IssuanceListTests
     }
 
     [Test]
-    public void FileLine_counts_physical_lines_across_quoted_newlines()
+    public void FileLine_counts_physical_lines()
     {
         var read = FormatSamples.ReadList(FormatSamples.ListBytes(FormatSamples.Lines()));
-        Assert.That(read.Select(l => l.FileLine), Is.EqualTo(new long[] { 2, 3, 4, 6 }));
+        Assert.That(read.Select(l => l.FileLine), Is.EqualTo(new long[] { 2, 3, 4, 5 }));
+    }
+
+    // Contract §12 amends §4: any C0 control but tab in a cell is R06, a quoted line break included.
+    [TestCase("两行\r\n备注", "U+000D")]
+    [TestCase("空\0字节", "U+0000")]
+    [TestCase("零宽\u200B空格", "U+200B")]
+    public void Control_or_invisible_character_in_a_cell_is_R06_naming_line_and_column(string remark, string shown)
+    {
+        var lines = FormatSamples.Lines();
+        lines[2] = lines[2] with { Remark = remark };
+        var ex = ReadError(FormatSamples.ListBytes(lines));
+        Assert.That((ex.Code, ex.Line, ex.Column), Is.EqualTo((BankGateway.Domain.Codes.RejectCode.R06, 4L, (int?)12)));
+        Assert.That(ex.Message, Does.Contain(shown));
+    }
+
+    [Test]
+    public void Identifying_cells_are_read_in_canonical_form()
+    {
+        var lines = FormatSamples.Lines();
+        lines[0] = lines[0] with { Name = "\u3000张三\u00A0", DeptName = lines[0].DeptName + " ", IdNumber = lines[0].IdNumber.ToLowerInvariant() };
+        var read = FormatSamples.ReadList(FormatSamples.ListBytes(lines));
+        Assert.That((read[0].Name, read[0].DeptName, read[0].IdNumber), Is.EqualTo(("张三", FormatSamples.Lines()[0].DeptName, FormatSamples.Lines()[0].IdNumber.ToUpperInvariant())));
     }
 
     [Test]

@@ -20,6 +20,16 @@ public sealed class IndexModel : DashboardPage
         Summary = await Queries.SummaryAsync([], HttpContext.RequestAborted);
     }
 
+    /// <summary>Releases a quarantined set, voucher or answer (contract §12): the next pass tries it again; audited.</summary>
+    public async Task<IActionResult> OnPostReleaseQuarantineAsync([FromForm] long id, [FromForm] bool confirm)
+    {
+        if (RefuseUnlessOperator() is { } refused) return refused;
+        if (!confirm) Flash = "请勾选“确认”后再提交。";
+        else Flash = await HttpContext.RequestServices.GetRequiredService<Containment.Quarantine>().ReleaseAsync(id, Actor, HttpContext.RequestAborted)
+            ? "已解除隔离，下一轮处理将重试。" : "该隔离项不存在或已被他人解除。";
+        return RedirectToPage();
+    }
+
     public async Task<IActionResult> OnPostRetryChannelAsync([FromForm] string? adm, [FromForm] bool confirm)
     {
         if (RefuseUnlessOperator() is { } refused) return refused;
