@@ -20,7 +20,7 @@ internal static class NoticesCommand
             await using var services = await CommandContext.StartAsync(null, ct);
             var settings = services.GetRequiredService<SmsSettings>();
             Console.Error.WriteLine(settings.Template.Describe());
-            var report = await services.GetRequiredService<SmsSender>().SendAsync(operatorRun: true, TimeSpan.MaxValue / 4, ct);
+            var report = await services.GetRequiredService<SmsSender>().SendAsync(operatorRun: true, TimeSpan.FromDays(365), ct);
             Console.WriteLine($"notices send: {report.Sent} sent ({report.Segments} segment(s)), {report.Failed} not acknowledged, {report.Pending} pending"
                 + (report.Stopped is null ? "" : $" — {report.Stopped}"));
             if (report.Failed > 0 || report.Unreachable)
