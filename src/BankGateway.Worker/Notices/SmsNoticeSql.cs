@@ -18,6 +18,8 @@ internal static class SmsNoticeSql
         from journal j
         join voucher_lines l on l.voucher_id = j.voucher_id and l.row_no = j.ref_no
         where j.voucher_id = @voucherId and j.kind = 'P' and j.side = 'C' and j.ref_no between @firstRow and @lastRow
+          -- the same range on the lines too: two ordered index ranges of one chunk, never all lines of the voucher
+          and l.voucher_id = @voucherId and l.row_no between @firstRow and @lastRow
           and l.phone ~ '^1[0-9]{10}$'
         on conflict do nothing
         """;
