@@ -30,6 +30,7 @@ internal static class GatewayCommands
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(UsersCommand.Build());
         root.Subcommands.Add(QuarantineCommand.Build());
+        root.Subcommands.Add(NoticesCommand.Build());
         return root;
     }
 

@@ -46,6 +46,7 @@ internal static class GatewayRuntime
         services.AddSingleton(loggers);
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSingleton(settings);
+        services.AddSingleton(Notices.SmsSettings.From(configuration)); // validated at start, like the other settings
         services.AddSingleton(db);
         services.AddSingleton(new GatewayClock(clock ?? TimeProvider.System));
         services.AddSingleton(_ => new BankKey(LoadBankKey(settings, bankKeyOverride)));
@@ -71,6 +72,7 @@ internal static class GatewayRuntime
         services.AddSingleton<CatalogueImport>();
         services.AddSingleton<LocalPipeline>();
         services.AddSingleton<Containment.Quarantine>();
+        Notices.SmsRegistration.AddSmsNotices(services);
     }
 
     /// <summary>The bank's signing key: the command's --bank-key, else Gateway:BankKeyFile, else BANKGATEWAY_HOME/keys/bank_private.pem.</summary>

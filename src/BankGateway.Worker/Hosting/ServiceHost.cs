@@ -45,6 +45,7 @@ internal static class ServiceHost
         // Every setting and key is checked before anything is opened: a wrong one stops the start, naming its key.
         var settings = GatewaySettings.From(configuration);
         var service = ServiceSettings.From(configuration);
+        var sms = Notices.SmsSettings.From(configuration);
         var bankKey = GatewayRuntime.LoadBankKey(settings, null);
 
         using var startupLoggers = LoggerFactory.Create(b => ConfigureLogging(b, configuration));
@@ -61,6 +62,7 @@ internal static class ServiceHost
         builder.Host.UseSystemd();
         builder.WebHost.UseUrls(service.DashboardUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(service.ShutdownSeconds));
+        builder.Services.AddSingleton(sms);
         builder.Services.AddGatewayService(settings, service, db, resolved.ConnectionString, bankKey);
         DashboardSetup.AddDashboard(builder);
 

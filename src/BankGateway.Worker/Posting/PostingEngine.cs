@@ -16,7 +16,8 @@ internal readonly record struct PostingProgress(long VoucherId, string VoucherNo
 /// Posts a recorded voucher in chunks, exactly once: funding, then every chunk not yet marked
 /// done, then completion with its return scheduled. Resuming after a crash is the same call.
 /// </summary>
-internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, ReturnScheduler returns, ILogger<PostingEngine> logger, GatewaySettings settings)
+internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, ReturnScheduler returns, ILogger<PostingEngine> logger, GatewaySettings settings,
+    Notices.SmsNotices notices)
 {
     private sealed record VoucherRow(
         long Id, string AdmDivCode, string VoucherNo, string Status, DateOnly BusinessDate, string DeptName, string SubsidyName,
@@ -115,6 +116,9 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
             }, tx, commandTimeout: 0, cancellationToken: CancellationToken.None));
         if (r.Balances != r.PaidCount)
             throw new InvalidOperationException($"voucher {v.VoucherNo} chunk {chunk}: {r.PaidCount} credits but {r.Balances} balances updated; rolled back");
+        // SMS notices (contract §16) for this chunk's credits, in the same transaction: credited exactly when notified.
+        if (r.PaidCount > 0)
+            await notices.CreateAsync(connection, tx, v.Id, v.AdmDivCode, v.VoucherNo, v.DeptName, v.SubsidyName, v.Period, v.BusinessDate, first, last, time.UtcNow);
         await tx.CommitAsync(CancellationToken.None);
         logger.LogInformation("Posting: {VoucherNo} chunk {Chunk}/{Chunks} committed, rows {First}-{Last}: paid {Paid} ({PaidAmt}), failed {Failed} in {Ms} ms",
             v.VoucherNo, chunk, v.ChunkCount, first, last, r.PaidCount, new Money(r.PaidFen), r.FailedCount,

@@ -43,6 +43,7 @@ internal static class ServiceRegistration
         // SIGTERM: running jobs are asked to stop (posting stops between chunks, a chunk always commits or rolls
         // back whole) and waited for; HostOptions.ShutdownTimeout bounds the wait.
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        Notices.SmsRegistration.AddSmsService(services);
         return services;
     }
 
@@ -93,6 +94,8 @@ internal static class ServiceRegistration
             .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(TimeSpan.FromMinutes(service.ReconciliationMinutes)).RepeatForever()
                 .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
         q.RunAtStartup(ReconciliationJob.Key);
+
+        Notices.SmsSendJob.Schedule(q);
     }
 
     // A daily time in China time; a run missed while every node was down fires once when one comes back.
