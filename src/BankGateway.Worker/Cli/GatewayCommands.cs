@@ -29,6 +29,7 @@ internal static class GatewayCommands
         root.Subcommands.Add(Keygen());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(UsersCommand.Build());
+        root.Subcommands.Add(StatementsCommand.Build());
         return root;
     }
 

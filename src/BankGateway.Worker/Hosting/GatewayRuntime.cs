@@ -70,6 +70,9 @@ internal static class GatewayRuntime
         services.AddSingleton<AccountMaster>();
         services.AddSingleton<CatalogueImport>();
         services.AddSingleton<LocalPipeline>();
+        // Statements (contract §14 DZ_, §16 MB_).
+        services.AddSingleton<Reconciliation.ReconciliationStatements>();
+        services.AddSingleton<Notices.BeneficiaryStatements>();
     }
 
     /// <summary>The bank's signing key: the command's --bank-key, else Gateway:BankKeyFile, else BANKGATEWAY_HOME/keys/bank_private.pem.</summary>
