@@ -61,7 +61,7 @@ internal static class StatementsCommand
             {
                 outcomes = await services.GetRequiredService<ReconciliationStatements>().RunAsync(period, p.GetValue(outbox)!, ct);
             }
-            catch (StatementRefusedException e)
+            catch (Exception e) when (e is StatementRefusedException or StatementTotalsException)
             {
                 Console.Error.WriteLine($"error: statements run {period.Label}: {e.Message}");
                 return ExitCodes.Failure;
@@ -76,9 +76,9 @@ internal static class StatementsCommand
                     continue;
                 }
                 var s = o.Statement!;
-                AnsiConsole.MarkupLine($"  {Markup.Escape(o.FileName)}: {s.ReceivedCount} voucher(s), received {s.ReceivedAmt.ToDisplayString()}, paid {s.PaidAmt.ToDisplayString()}, " +
-                    $"failed {s.FailedAmt.ToDisplayString()}, returned {s.ReturnedAmt.ToDisplayString()}, pending {s.PendingReturnAmt.ToDisplayString()}, cleared {s.ClearedAmt.ToDisplayString()} yuan" +
-                    Status(o.New, o.DiffersFromDatabase));
+                AnsiConsole.MarkupLine($"  {Markup.Escape(o.FileName)}: {Status(o.New, o.DiffersFromDatabase)}");
+                AnsiConsole.MarkupLine($"    {s.ReceivedCount} voucher(s), received {s.ReceivedAmt.ToDisplayString()}, paid {s.PaidAmt.ToDisplayString()}, " +
+                    $"failed {s.FailedAmt.ToDisplayString()}, returned {s.ReturnedAmt.ToDisplayString()}, pending {s.PendingReturnAmt.ToDisplayString()}, cleared {s.ClearedAmt.ToDisplayString()} yuan");
             }
             return outcomes.Any(o => o.Refused) ? ExitCodes.Failure : ExitCodes.Success;
         }));
@@ -103,7 +103,7 @@ internal static class StatementsCommand
             {
                 outcomes = await services.GetRequiredService<BeneficiaryStatements>().RunAsync(period, p.GetValue(outbox)!, ct);
             }
-            catch (StatementRefusedException e)
+            catch (Exception e) when (e is StatementRefusedException or StatementTotalsException)
             {
                 Console.Error.WriteLine($"error: statements beneficiaries {period.Label}: {e.Message}");
                 return ExitCodes.Failure;
@@ -118,7 +118,8 @@ internal static class StatementsCommand
                     continue;
                 }
                 var s = o.Statement!;
-                AnsiConsole.MarkupLine($"  {Markup.Escape(o.FileName)}: {s.Rows.Count} credit(s) to {s.People} person(s), {s.Total.ToDisplayString()} yuan" + Status(o.New, o.DiffersFromDatabase));
+                AnsiConsole.MarkupLine($"  {Markup.Escape(o.FileName)}: {Status(o.New, o.DiffersFromDatabase)}");
+                AnsiConsole.MarkupLine($"    {s.Rows.Count} credit(s) to {s.People} person(s), {s.Total.ToDisplayString()} yuan");
             }
             return outcomes.Any(o => o.Refused) ? ExitCodes.Failure : ExitCodes.Success;
         }));
@@ -126,5 +127,5 @@ internal static class StatementsCommand
     }
 
     private static string Status(bool isNew, bool differs) =>
-        isNew ? "" : differs ? " (already written, unchanged; [yellow]the database now gives other figures[/], see the log)" : " (already written, unchanged)";
+        isNew ? "written" : differs ? "unchanged (already written; [yellow]the database now gives other figures[/], see the log)" : "unchanged (already written)";
 }

@@ -41,21 +41,12 @@ internal sealed class BeneficiaryStatements(NpgsqlDataSource db, OutboundFiles o
             throw new StatementRefusedException(
                 $"the quarter {quarter.Label} has not ended yet (today is {today:yyyy-MM-dd} China time); its 明白条 can be made from {quarter.Last.AddDays(1):yyyy-MM-dd}.");
 
-        List<CreditRow> credits;
         Dictionary<string, long> journalTotals;
         List<(string Adm, string VoucherNo, string Status)> unfinished;
         var range = new { first = quarter.First, last = quarter.Last };
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
-            credits = (await connection.QueryAsync<CreditRow>(new CommandDefinition("""
-                select v.adm_div_code, l.name, coalesce(j.id_number, upper(l.id_number)) as id_number, v.subsidy_name, j.amount_fen,
-                       v.business_date, v.voucher_no, l.row_no
-                from vouchers v
-                join journal j on j.voucher_id = v.id and j.kind = 'P' and j.side = 'C'
-                join voucher_lines l on l.voucher_id = j.voucher_id and l.row_no = j.ref_no
-                where v.business_date between @first and @last
-                """, range, cancellationToken: ct))).ToList();
-            // The same credits counted straight from the journal: the file must account for every one of them.
+            // The quarter's credits counted straight from the journal: each file must account for every one of them.
             journalTotals = (await connection.QueryAsync<(string Adm, long Fen)>(new CommandDefinition("""
                 select v.adm_div_code, sum(j.amount_fen)::bigint from vouchers v
                 join journal j on j.voucher_id = v.id and j.kind = 'P' and j.side = 'C'
@@ -69,7 +60,7 @@ internal sealed class BeneficiaryStatements(NpgsqlDataSource db, OutboundFiles o
         }
 
         var outcomes = new List<Outcome>();
-        var bureaus = credits.Select(c => c.AdmDivCode).Concat(unfinished.Select(u => u.Adm)).Distinct().Order(StringComparer.Ordinal);
+        var bureaus = journalTotals.Keys.Concat(unfinished.Select(u => u.Adm)).Distinct().Order(StringComparer.Ordinal);
         foreach (var adm in bureaus)
         {
             string fileName = BeneficiaryStatementCsv.FileName(adm, quarter);
@@ -80,14 +71,28 @@ internal sealed class BeneficiaryStatements(NpgsqlDataSource db, OutboundFiles o
                 outcomes.Add(new Outcome(adm, quarter, fileName, null, false, false, null, open));
                 continue;
             }
-            var statement = BeneficiaryStatement.Build(adm, quarter, credits.Where(c => c.AdmDivCode == adm)
-                .Select(c => new BeneficiaryCredit(c.Name, c.IdNumber, c.SubsidyName, new Money(c.AmountFen), c.BusinessDate, c.VoucherNo, c.RowNo)));
+            var statement = BeneficiaryStatement.Build(adm, quarter, await CreditsAsync(adm, quarter, ct));
             long journal = journalTotals.GetValueOrDefault(adm);
             if (statement.Total.Fen != journal)
                 throw new StatementTotalsException($"{fileName}: the rows add up to {statement.Total} but the journal credited {new Money(journal)} in {quarter.Label}");
             outcomes.Add(await WriteAsync(statement, fileName, outboxFor(adm), ct));
         }
         return outcomes;
+    }
+
+    /// <summary>One bureau's credits of the quarter (one bureau at a time keeps memory to the largest bureau).</summary>
+    private async Task<List<BeneficiaryCredit>> CreditsAsync(string adm, StatementPeriod quarter, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<CreditRow>(new CommandDefinition("""
+            select v.adm_div_code, l.name, coalesce(j.id_number, upper(l.id_number)) as id_number, v.subsidy_name, j.amount_fen,
+                   v.business_date, v.voucher_no, l.row_no
+            from vouchers v
+            join journal j on j.voucher_id = v.id and j.kind = 'P' and j.side = 'C'
+            join voucher_lines l on l.voucher_id = j.voucher_id and l.row_no = j.ref_no
+            where v.adm_div_code = @adm and v.business_date between @first and @last
+            """, new { adm, first = quarter.First, last = quarter.Last }, cancellationToken: ct));
+        return rows.Select(c => new BeneficiaryCredit(c.Name, c.IdNumber, c.SubsidyName, new Money(c.AmountFen), c.BusinessDate, c.VoucherNo, c.RowNo)).ToList();
     }
 
     private async Task<Outcome> WriteAsync(BeneficiaryStatement statement, string fileName, string outbox, CancellationToken ct)

@@ -56,7 +56,7 @@ public sealed class StatementCommandTests
         string[] month = ["statements", "run", "--month", "2024-09", "--outbox", statements, "--bank-key", BankKey];
         var first = await _worker.RunAsync(month);
         Assert.That(first.ExitCode, Is.Zero, first.Stdout + first.Stderr);
-        Assert.That(first.Stdout, Does.Contain("DZ_522726_202409.xml").And.Not.Contain("unchanged"));
+        Assert.That(first.Stdout, Does.Contain("DZ_522726_202409.xml: written").And.Not.Contain("unchanged"));
         string dz = Path.Combine(statements, "DZ_522726_202409.xml");
         byte[] bytes = File.ReadAllBytes(dz);
         Assert.That(OpensslCheck.Verify(dz, SampleFiles.Key("bank_public.pem")).Ok, Is.True);
@@ -64,7 +64,7 @@ public sealed class StatementCommandTests
 
         var second = await _worker.RunAsync(month);
         Assert.That(second.ExitCode, Is.Zero, second.Stderr);
-        Assert.That(second.Stdout, Does.Contain("DZ_522726_202409.xml").And.Contain("unchanged"));
+        Assert.That(second.Stdout, Does.Contain("DZ_522726_202409.xml: unchanged (already written)"));
         Assert.That(File.ReadAllBytes(dz), Is.EqualTo(bytes));
 
         var year = await _worker.RunAsync("statements", "run", "--year", "2024", "--outbox", statements, "--bank-key", BankKey);
