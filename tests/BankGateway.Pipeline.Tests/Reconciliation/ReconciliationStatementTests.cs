@@ -231,4 +231,25 @@ public sealed class ReconciliationStatementTests
         Assert.That(await Service.RunAsync(StatementPeriod.Month(2024, 7), _month.Statements, CancellationToken.None), Is.Empty);
         Assert.That(File.Exists(Path.Combine(_month.Statements, "DZ_522726_202407.xml")), Is.False);
     }
+
+    [Test]
+    public async Task A_month_with_only_a_clearing_request_is_stated_and_later_changes_never_rewrite_it()
+    {
+        // 2022-07: no voucher, one QS_ (recorded directly; no other test looks at 2022).
+        await using (var connection = await _month.Gateway.Db.OpenConnectionAsync())
+            await connection.ExecuteAsync("""
+                insert into clearing_requests (adm_div_code, clear_date, voucher_count, total_fen, file_name, created_at)
+                values ('522726', '2022-07-15', 1, 500, 'QS_522726_20220715.xml', now()) on conflict do nothing
+                """);
+        var first = await StateAsync(StatementPeriod.Month(2022, 7));
+        var dz = Read(first.Path!);
+        Assert.That((dz.Fields["ReceivedCount"], dz.Fields["ReceivedAmt"], dz.Fields["ClearedAmt"], dz.Lines.Count), Is.EqualTo(("0", "0.00", "5.00", 0)));
+        byte[] bytes = File.ReadAllBytes(first.Path!);
+
+        await using (var connection = await _month.Gateway.Db.OpenConnectionAsync())
+            await connection.ExecuteAsync("update clearing_requests set total_fen = 700 where adm_div_code = '522726' and clear_date = '2022-07-15'");
+        var again = await StateAsync(StatementPeriod.Month(2022, 7));
+        Assert.That((again.New, again.DiffersFromDatabase), Is.EqualTo((false, true)), "reported, not rewritten");
+        Assert.That(File.ReadAllBytes(first.Path!), Is.EqualTo(bytes));
+    }
 }
