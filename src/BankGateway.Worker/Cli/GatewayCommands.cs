@@ -31,6 +31,7 @@ internal static class GatewayCommands
         root.Subcommands.Add(UsersCommand.Build());
         root.Subcommands.Add(QuarantineCommand.Build());
         root.Subcommands.Add(NoticesCommand.Build());
+        root.Subcommands.Add(StatementsCommand.Build());
         return root;
     }
 

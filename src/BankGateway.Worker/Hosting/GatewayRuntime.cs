@@ -73,6 +73,9 @@ internal static class GatewayRuntime
         services.AddSingleton<LocalPipeline>();
         services.AddSingleton<Containment.Quarantine>();
         Notices.SmsRegistration.AddSmsNotices(services);
+        // Statements (contract §14 DZ_, §16 MB_).
+        services.AddSingleton<Reconciliation.ReconciliationStatements>();
+        services.AddSingleton<Notices.BeneficiaryStatements>();
     }
 
     /// <summary>The bank's signing key: the command's --bank-key, else Gateway:BankKeyFile, else BANKGATEWAY_HOME/keys/bank_private.pem.</summary>

@@ -39,6 +39,7 @@ internal static class ServiceRegistration
         services.AddTransient<ReturnsJob>();
         services.AddTransient<ClearingJob>();
         services.AddTransient<ReconciliationJob>();
+        services.AddTransient<Reconciliation.StatementsJob>();
         services.AddQuartz(q => Schedule(q, settings, service, connectionString));
         // SIGTERM: running jobs are asked to stop (posting stops between chunks, a chunk always commits or rolls
         // back whole) and waited for; HostOptions.ShutdownTimeout bounds the wait.
@@ -96,6 +97,12 @@ internal static class ServiceRegistration
         q.RunAtStartup(ReconciliationJob.Key);
 
         Notices.SmsSendJob.Schedule(q);
+        // Statements (DZ_ month/year, MB_ quarter): every working day at 08:30 China time and at start, catching up missed periods.
+        q.AddJob<Reconciliation.StatementsJob>(j => j.WithIdentity(Reconciliation.StatementsJob.Key).DisallowConcurrentExecution()
+            .WithDescription("write due DZ_ and MB_ statements"));
+        q.AddTrigger(t => t.ForJob(Reconciliation.StatementsJob.Key).WithIdentity("statements-daily", Reconciliation.StatementsJob.Key.Group)
+            .WithSchedule(Daily(Reconciliation.StatementsJob.DailyAt, china)));
+        q.RunAtStartup(Reconciliation.StatementsJob.Key);
     }
 
     // A daily time in China time; a run missed while every node was down fires once when one comes back.
