@@ -29,6 +29,7 @@ internal static class GatewayCommands
         root.Subcommands.Add(Keygen());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(UsersCommand.Build());
+        foreach (var command in SupervisionCommands.Build()) root.Subcommands.Add(command);
         return root;
     }
 

@@ -70,6 +70,9 @@ internal static class GatewayRuntime
         services.AddSingleton<AccountMaster>();
         services.AddSingleton<CatalogueImport>();
         services.AddSingleton<LocalPipeline>();
+        services.AddSingleton<Supervision.AuditVerifier>();
+        services.AddSingleton<Supervision.SupervisionExport>();
+        services.AddSingleton<Supervision.AnomalyRun>();
     }
 
     /// <summary>The bank's signing key: the command's --bank-key, else Gateway:BankKeyFile, else BANKGATEWAY_HOME/keys/bank_private.pem.</summary>
