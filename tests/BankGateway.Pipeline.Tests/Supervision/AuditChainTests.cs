@@ -90,6 +90,7 @@ public sealed class AuditChainTests
         var rows = (await connection.QueryAsync<(long Id, DateTime At, string Actor, string Action, string? Subject, string? Detail, string Prev, string Entry)>(
             "select id, at, actor, action, subject, detail, prev_sm3, entry_sm3 from audit_log order by id")).ToList();
         Assert.That(rows[0].Prev, Is.EqualTo(new string('0', 64)));
+        Assert.That(rows.Select(r => r.Id), Is.EqualTo(Enumerable.Range((int)rows[0].Id, rows.Count).Select(i => (long)i)), "one sequence value per entry");
         for (int i = 0; i < rows.Count; i++)
         {
             var r = rows[i];

@@ -5,8 +5,8 @@
 -- is covered in its own transaction without code changes.
 --
 -- Ordering: the trigger takes a transaction-scoped advisory lock (held until commit) and only then draws the
--- entry's id from the sequence, so ids follow the order in which entries join the chain; the id the column
--- default drew before the trigger ran is discarded (a gap, like a rolled-back insert). The chain head is kept
+-- entry's id from the sequence (the column has no default any more), so ids follow the order in which entries
+-- join the chain, which is their commit order (the lock is held until commit). The chain head is kept
 -- in audit_chain_head (one row) and moved by UPDATE: under READ COMMITTED the update sees the latest head;
 -- under REPEATABLE READ a head moved by a concurrent writer makes the insert fail (40001) instead of forking
 -- the chain. audit verify also compares the head with the last entry, which detects removing the newest entries.
@@ -90,6 +90,10 @@ end $$;
 
 create trigger audit_log_chain before insert on audit_log
     for each row execute function audit_log_chain();
+
+-- The trigger draws the id (under the lock); a column default would only burn a second sequence value per entry.
+-- NOT NULL is checked after BEFORE triggers, so plain inserts still work; an insert with triggers switched off fails.
+alter table audit_log alter column id drop default;
 
 -- The head moves only through the trigger above.
 create function audit_chain_head_guard() returns trigger language plpgsql as $$
