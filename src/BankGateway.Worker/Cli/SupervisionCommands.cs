@@ -16,7 +16,9 @@ internal static class SupervisionCommands
         verify.SetAction((_, ct) => GatewayCommands.Guard(async () =>
         {
             await using var services = await CommandContext.StartAsync(null, ct);
-            var result = await services.GetRequiredService<AuditVerifier>().VerifyAsync(ct);
+            var verifier = services.GetRequiredService<AuditVerifier>();
+            var result = await verifier.VerifyAsync(ct);
+            await verifier.RecordAsync(result, "cli", ct);
             if (result.Holds)
             {
                 Console.WriteLine($"audit verify: {result.Message}");

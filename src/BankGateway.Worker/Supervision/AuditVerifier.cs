@@ -1,5 +1,6 @@
 using System.Data;
 using BankGateway.Files.Signing;
+using Dapper;
 using Npgsql;
 
 namespace BankGateway.Worker.Supervision;
@@ -66,6 +67,31 @@ internal sealed class AuditVerifier(NpgsqlDataSource db)
         }
         await tx.CommitAsync(ct);
         return new Result(true, entries, null, $"chain holds ({entries} entries)");
+    }
+
+    /// <summary>A verification as recorded: when, by whom, and its result.</summary>
+    public sealed record Recorded(DateTime VerifiedAt, string VerifiedBy, bool Holds, long Entries, long? BrokenId, string Message);
+
+    /// <summary>1 when the last verification in this process found the chain whole, 0 when broken.</summary>
+    public static readonly Prometheus.Gauge ChainHolds = Prometheus.Metrics.CreateGauge("bankgateway_audit_chain_holds",
+        "Audit chain at the last verification by this process: 1 holds, 0 broken (an alarm).");
+
+    /// <summary>Keeps the result in <c>audit_verifications</c> (the dashboard shows the latest; the audit log itself stays untouched).</summary>
+    public async Task RecordAsync(Result result, string verifiedBy, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into audit_verifications (verified_by, holds, entries, broken_id, message) values (@verifiedBy, @Holds, @Entries, @BrokenId, @Message)",
+            new { verifiedBy, result.Holds, result.Entries, result.BrokenId, result.Message }, cancellationToken: ct));
+        ChainHolds.Set(result.Holds ? 1 : 0);
+    }
+
+    /// <summary>The latest recorded verification, or null when the chain was never verified.</summary>
+    public async Task<Recorded?> LastAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<Recorded>(new CommandDefinition(
+            "select verified_at, verified_by, holds, entries, broken_id, message from audit_verifications order by id desc limit 1", cancellationToken: ct));
     }
 
     private static Result Broken(long entries, long id, string why) => new(false, entries, id, $"chain broken at entry {id}: {why}");

@@ -106,6 +106,17 @@ end $$;
 create trigger audit_chain_head_no_delete before delete on audit_chain_head
     for each row execute function audit_chain_head_guard();
 
+-- Results of `audit verify` and of the nightly check, newest last: the dashboard's audit page shows the latest.
+create table audit_verifications (
+    id           bigserial primary key,
+    verified_at  timestamptz not null default now(),
+    verified_by  text not null,
+    holds        boolean not null,
+    entries      bigint not null,
+    broken_id    bigint,
+    message      text not null
+);
+
 -- Contract §15 A04: holder name or ID changes of an account (by an account master import), with their time.
 create table account_changes (
     id               bigserial primary key,
