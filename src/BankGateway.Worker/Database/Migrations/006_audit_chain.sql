@@ -24,7 +24,7 @@ create function audit_log_field(v text) returns text language sql immutable as $
 $$;
 
 create function audit_log_canonical(id bigint, at timestamptz, actor text, action text, subject text, detail text, prev_sm3 text)
-returns text language sql immutable as $$
+returns text language sql stable as $$
     select 'bg-audit-v1' || E'\n' || id::text
         || E'\n' || to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
         || E'\n' || audit_log_field(actor)
@@ -35,7 +35,7 @@ returns text language sql immutable as $$
 $$;
 
 create function audit_log_entry_sm3(id bigint, at timestamptz, actor text, action text, subject text, detail text, prev_sm3 text)
-returns text language sql immutable as $$
+returns text language sql stable as $$
     select encode(digest(convert_to(audit_log_canonical(id, at, actor, action, subject, detail, prev_sm3), 'UTF8'), 'sm3'), 'hex')
 $$;
 
