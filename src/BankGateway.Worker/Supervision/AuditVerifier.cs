@@ -59,6 +59,8 @@ internal sealed class AuditVerifier(NpgsqlDataSource db)
             }
         }
 
+        if (head is null && lastId is { } newest)
+            return Broken(entries, newest, $"the chain head is missing while the log has {entries} entries (removed with triggers switched off)");
         if (head is { } h && (lastId != h.Id || !string.Equals(expectedPrev, h.Sm3, StringComparison.Ordinal)))
         {
             return Broken(entries, h.Id, lastId is null

@@ -170,6 +170,15 @@ public sealed class AnomalyTests
         Assert.That(Listed(rows, "A02"), Has.Length.EqualTo(9), "the 4-ID phone is listed too");
     }
 
+    [TestCase("2024-09-30", "2024-09-01")]
+    [TestCase("2024-09-31", "2024-09-30")]
+    public async Task Bad_window_is_bad_usage(string from, string to)
+    {
+        var result = await _worker.RunAsync("anomalies", "run", "--from", from, "--to", to, "--out", Path.Combine(_gateway.Work, "yc-bad"));
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.Stdout + result.Stderr);
+        Assert.That(result.Stderr, Does.Contain("usage error").Or.Contain("is after"));
+    }
+
     [Test]
     public async Task The_run_is_recorded_in_the_audit_log()
     {

@@ -150,6 +150,13 @@ public sealed class AuditChainTests
         var end = await new AuditVerifier(tail).VerifyAsync(CancellationToken.None);
         Assert.That((end.Holds, end.BrokenId), Is.EqualTo((false, (long?)newest)), end.Message);
         Assert.That(last, Is.GreaterThan(next));
+
+        await using var headless = await FreshDatabaseAsync("removed_head");
+        await AppendAsync(headless, 3);
+        await using (var connection = await headless.OpenConnectionAsync())
+            await connection.ExecuteAsync("alter table audit_chain_head disable trigger user; delete from audit_chain_head; alter table audit_chain_head enable trigger user;");
+        var noHead = await new AuditVerifier(headless).VerifyAsync(CancellationToken.None);
+        Assert.That((noHead.Holds, noHead.BrokenId), Is.EqualTo((false, (long?)await IdAtAsync(headless, 2))), noHead.Message);
     }
 
     [Test]
