@@ -76,6 +76,9 @@ internal static class GatewayRuntime
         // Statements (contract §14 DZ_, §16 MB_).
         services.AddSingleton<Reconciliation.ReconciliationStatements>();
         services.AddSingleton<Notices.BeneficiaryStatements>();
+        services.AddSingleton<Supervision.AuditVerifier>();
+        services.AddSingleton<Supervision.SupervisionExport>();
+        services.AddSingleton<Supervision.AnomalyRun>();
     }
 
     /// <summary>The bank's signing key: the command's --bank-key, else Gateway:BankKeyFile, else BANKGATEWAY_HOME/keys/bank_private.pem.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BankGateway.Worker.Dashboard.Pages;
 
@@ -11,5 +12,12 @@ public sealed class AuditModel : DashboardPage
 
     public IReadOnlyList<AuditRow> Rows { get; private set; } = [];
 
-    public async Task OnGetAsync() => Rows = await Queries.AuditAsync(ActorFilter, ActionFilter, Before, HttpContext.RequestAborted);
+    /// <summary>The latest audit chain verification (nightly job or <c>audit verify</c>); null when never verified.</summary>
+    internal Supervision.AuditVerifier.Recorded? Chain { get; private set; }
+
+    public async Task OnGetAsync()
+    {
+        Rows = await Queries.AuditAsync(ActorFilter, ActionFilter, Before, HttpContext.RequestAborted);
+        Chain = await HttpContext.RequestServices.GetRequiredService<Supervision.AuditVerifier>().LastAsync(HttpContext.RequestAborted);
+    }
 }

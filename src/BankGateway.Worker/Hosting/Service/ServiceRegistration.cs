@@ -40,6 +40,7 @@ internal static class ServiceRegistration
         services.AddTransient<ClearingJob>();
         services.AddTransient<ReconciliationJob>();
         services.AddTransient<Reconciliation.StatementsJob>();
+        services.AddTransient<Supervision.SupervisionJob>();
         services.AddQuartz(q => Schedule(q, settings, service, connectionString));
         // SIGTERM: running jobs are asked to stop (posting stops between chunks, a chunk always commits or rolls
         // back whole) and waited for; HostOptions.ShutdownTimeout bounds the wait.
@@ -103,6 +104,10 @@ internal static class ServiceRegistration
         q.AddTrigger(t => t.ForJob(Reconciliation.StatementsJob.Key).WithIdentity("statements-daily", Reconciliation.StatementsJob.Key.Group)
             .WithSchedule(Daily(Reconciliation.StatementsJob.DailyAt, china)));
         q.RunAtStartup(Reconciliation.StatementsJob.Key);
+        q.AddJob<Supervision.SupervisionJob>(j => j.WithIdentity(Supervision.SupervisionJob.Key).DisallowConcurrentExecution()
+            .WithDescription("verify the audit chain and list anomalies month to date"));
+        q.AddTrigger(t => t.ForJob(Supervision.SupervisionJob.Key).WithIdentity("supervision-nightly", Supervision.SupervisionJob.Key.Group)
+            .WithSchedule(Daily(Supervision.SupervisionJob.Time, china)));
     }
 
     // A daily time in China time; a run missed while every node was down fires once when one comes back.
