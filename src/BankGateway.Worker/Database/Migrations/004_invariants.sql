@@ -33,6 +33,16 @@ where v.id = l.voucher_id and v.status <> 'COMPLETED';
 alter table vouchers add column payment_key text;
 update vouchers set payment_key = dept_name || '|' || subsidy_name || '|' || period;
 alter table vouchers alter column payment_key set not null;
+-- Intake always sets it from the matched catalogue entry; a row written by other means (a repair, a
+-- test fixture) gets the same formula from its own, already canonical, columns rather than no key.
+create function vouchers_default_payment_key() returns trigger language plpgsql as $$
+begin
+    if new.payment_key is null then
+        new.payment_key := canonical_text(new.dept_name) || '|' || canonical_text(new.subsidy_name) || '|' || canonical_text(new.period);
+    end if;
+    return new;
+end $$;
+create trigger vouchers_payment_key before insert on vouchers for each row execute function vouchers_default_payment_key();
 
 -- Re-key every payment. Should the old raw keys already have let one person be paid twice, the later
 -- payment keeps a key of its own (marked, so supervision finds it) instead of failing the upgrade.
