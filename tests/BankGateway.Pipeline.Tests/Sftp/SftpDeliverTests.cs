@@ -67,6 +67,36 @@ public sealed class SftpDeliverTests : SftpTestFixture
     }
 
     [Test]
+    public async Task A_resend_requested_by_an_operator_uploads_the_files_again()
+    {
+        const string name = "HD_522726_ZF2024000123.xml";
+        using (var channel = _bed.Channel())
+        {
+            WriteAnswer(channel.LocalOutbox, name, "<Receipt/>");
+            await channel.DeliverAsync(CancellationToken.None);
+        }
+        Assert.That(SftpTestBed.Names(_bed.RemoteOutbox), Is.EqualTo(new[] { name, name + ".sig" }));
+
+        // The bureau lost the files and asks for them again; the operator re-sends from the dashboard, which
+        // leaves the identical bytes in place (D35) and marks them for re-sending.
+        File.Delete(Path.Combine(_bed.RemoteOutbox, name));
+        File.Delete(Path.Combine(_bed.RemoteOutbox, name + ".sig"));
+        using var service = _bed.Channel();
+        var outbox = service.LocalOutbox;
+        string before = File.ReadAllText(Path.Combine(outbox, name));
+        BankGateway.Worker.Dashboard.VoucherActions.MarkForResend(outbox, [name]);
+        await service.DeliverAsync(CancellationToken.None);
+
+        Assert.That(SftpTestBed.Names(_bed.RemoteOutbox), Is.EqualTo(new[] { name, name + ".sig" }), "re-sent, not 'already delivered'");
+        Assert.That(File.ReadAllText(Path.Combine(_bed.RemoteOutbox, name)), Is.EqualTo(before));
+        Assert.That(service.Counters.FilesDelivered, Is.EqualTo(2));
+
+        // Delivered once more, it is not sent again by itself.
+        await service.DeliverAsync(CancellationToken.None);
+        Assert.That(service.Counters.FilesDelivered, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task Missing_remote_outbox_is_created()
     {
         Directory.Delete(_bed.RemoteOutbox);
