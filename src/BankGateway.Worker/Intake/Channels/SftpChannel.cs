@@ -730,6 +730,14 @@ internal sealed class SftpChannel : IVoucherChannel, IDisposable
             string? passphrase = Environment.GetEnvironmentVariable(PassphraseVariable);
             try
             {
+                BankGateway.Files.Signing.KeyFiles.EnsureOwnerOnly(path, "private key");
+            }
+            catch (BankGateway.Files.Signing.KeyFileException ex)
+            {
+                throw new ChannelConfigurationException(ex.Message, ex);
+            }
+            try
+            {
                 _key = string.IsNullOrEmpty(passphrase) ? new PrivateKeyFile(path) : new PrivateKeyFile(path, passphrase);
                 return _key;
             }
