@@ -97,6 +97,27 @@ public sealed class SftpDeliverTests : SftpTestFixture
     }
 
     [Test]
+    public async Task Only_outbound_file_names_and_their_sig_are_delivered_never_a_mismatch_copy()
+    {
+        using var channel = _bed.Channel();
+        WriteAnswer(channel.LocalOutbox, "HD_522726_ZF2024000123.xml", "<Receipt/>");
+        WriteAnswer(channel.LocalOutbox, "QS_522726_20240930.xml", "<Clearing/>");
+        // OutboundFiles sets a differing file aside under <name>.mismatch; other leftovers an operator may leave.
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "RS_522726_ZF2024000123.csv.mismatch"), "differing content");
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "RS_522726_ZF2024000123.csv.mismatch.sig"), "MEUCIQ==\n");
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "HD_522726_ZF2024000123.xml.bak"), "old");
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "notes.txt"), "operator notes");
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "PV_522726_ZF2024000123.xml"), "not ours to send");
+
+        await channel.DeliverAsync(CancellationToken.None);
+
+        Assert.That(SftpTestBed.Names(_bed.RemoteOutbox), Is.EqualTo(new[]
+        {
+            "HD_522726_ZF2024000123.xml", "HD_522726_ZF2024000123.xml.sig", "QS_522726_20240930.xml", "QS_522726_20240930.xml.sig",
+        }));
+    }
+
+    [Test]
     public async Task Missing_remote_outbox_is_created()
     {
         Directory.Delete(_bed.RemoteOutbox);
