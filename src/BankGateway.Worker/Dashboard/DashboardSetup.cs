@@ -142,7 +142,16 @@ public static class DashboardSetup
 
     private static readonly Dictionary<string, (byte[] Bytes, string ContentType)?> Assets = new(StringComparer.Ordinal);
 
-    private static (byte[] Bytes, string ContentType)? Asset(string name)
+    /// <summary>How many asset names are cached (tests: misses must not be).</summary>
+    internal static int CachedAssetCount
+    {
+        get
+        {
+            lock (Assets) return Assets.Count;
+        }
+    }
+
+    internal static (byte[] Bytes, string ContentType)? Asset(string name)
     {
         lock (Assets)
         {
@@ -165,7 +174,8 @@ public static class DashboardSetup
                     found = (copy.ToArray(), type);
                 }
             }
-            Assets[name] = found;
+            // Only hits are kept: the known assets are few, while anyone may ask for any number of unknown names.
+            if (found is not null) Assets[name] = found;
             return found;
         }
     }

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using BankGateway.Pipeline.Tests.Pipeline;
+using BankGateway.Testing.Postgres;
+using BankGateway.Worker.Dashboard;
+using BankGateway.Worker.Dashboard.Pages;
+using BankGateway.Worker.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NUnit.Framework;
+
+namespace BankGateway.Pipeline.Tests.Dashboard;
+
+/// <summary>Dashboard faults found in review, over real HTTP (Kestrel, HttpClient with cookies and the antiforgery token).</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed partial class DashboardHttpTests
+{
+    private const string Password = "correct horse battery staple";
+    private DashboardServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        var postgres = await TestDatabase.GetSharedAsync();
+        _server = await DashboardServer.StartAsync(await postgres.CreateDatabaseAsync("dashboard_http"));
+        var users = _server.Get<UserStore>();
+        await users.AddOrUpdateAsync("op", Roles.Operator, Password, "test", CancellationToken.None);
+        await users.AddOrUpdateAsync("boss", Roles.Admin, Password, "test", CancellationToken.None);
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _server.DisposeAsync();
+
+    private HttpClient Client() =>
+        new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, UseCookies = true }) { BaseAddress = new Uri(_server.BaseUrl) };
+
+    [GeneratedRegex("<input[^>]*name=\"__af\"[^>]*value=\"([^\"]+)\"|<input[^>]*value=\"([^\"]+)\"[^>]*name=\"__af\"")]
+    private static partial Regex AntiforgeryField();
+
+    [GeneratedRegex("class=\"error\"[^>]*>([^<]*)<")]
+    private static partial Regex ErrorText();
+
+    private static async Task<HttpResponseMessage> LoginAsync(HttpClient client, string name, string password)
+    {
+        string form = await client.GetStringAsync("/login");
+        var m = AntiforgeryField().Match(form);
+        Assert.That(m.Success, "the login form carries the antiforgery token");
+        string token = WebUtility.HtmlDecode(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value);
+        return await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["name"] = name, ["password"] = password, ["__af"] = token,
+        }));
+    }
+
+    private static async Task<string> LoginErrorAsync(HttpClient client, string name, string password)
+    {
+        var response = await LoginAsync(client, name, password);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        return WebUtility.HtmlDecode(ErrorText().Match(await response.Content.ReadAsStringAsync()).Groups[1].Value.Trim());
+    }
+
+    // ---------------------------------------------------------------- fault 3: asset cache
+
+    [Test]
+    public async Task Unknown_asset_names_are_answered_404_and_never_cached()
+    {
+        using var client = Client();
+        Assert.That((await client.GetAsync("/dashboard/assets/site.css")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        int cached = DashboardSetup.CachedAssetCount;
+
+        for (int i = 0; i < 200; i++)
+        {
+            var response = await client.GetAsync($"/dashboard/assets/probe-{Guid.NewGuid():N}.css");
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        }
+
+        Assert.That(DashboardSetup.CachedAssetCount, Is.EqualTo(cached), "misses do not grow the cache");
+        Assert.That((await client.GetAsync("/dashboard/assets/site.css")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+}
