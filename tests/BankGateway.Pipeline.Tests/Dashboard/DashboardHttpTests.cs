@@ -81,4 +81,59 @@ public sealed partial class DashboardHttpTests
         Assert.That(DashboardSetup.CachedAssetCount, Is.EqualTo(cached), "misses do not grow the cache");
         Assert.That((await client.GetAsync("/dashboard/assets/site.css")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
+
+    // ---------------------------------------------------------------- fault 4: absolute session lifetime, polling
+
+    private string SessionCookie(DateTimeOffset loggedIn, DateTimeOffset issued, DateTimeOffset expires)
+    {
+        var user = _server.Get<UserStore>().FindAsync("op", CancellationToken.None).GetAwaiter().GetResult()!;
+        var options = _server.App.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(CookieAuthenticationDefaults.AuthenticationScheme);
+        var ticket = new AuthenticationTicket(DashboardSetup.Principal(user, loggedIn),
+            new AuthenticationProperties { IssuedUtc = issued, ExpiresUtc = expires }, CookieAuthenticationDefaults.AuthenticationScheme);
+        return options.TicketDataFormat.Protect(ticket);
+    }
+
+    private async Task<HttpResponseMessage> GetWithSessionAsync(string path, string cookie)
+    {
+        using var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(_server.BaseUrl) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", "bg.session=" + cookie);
+        return await client.SendAsync(request);
+    }
+
+    private static bool RenewsSession(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Set-Cookie", out var values) && values.Any(v => v.StartsWith("bg.session=", StringComparison.Ordinal) && !v.StartsWith("bg.session=;", StringComparison.Ordinal));
+
+    [Test]
+    public async Task A_session_ends_at_its_absolute_lifetime_however_active()
+    {
+        var now = DateTimeOffset.UtcNow;
+        Assert.That(new DashboardOptions().SessionAbsoluteHours, Is.EqualTo(8));
+
+        var fresh = await GetWithSessionAsync("/", SessionCookie(now.AddHours(-7), now.AddMinutes(-1), now.AddMinutes(29)));
+        Assert.That(fresh.StatusCode, Is.EqualTo(HttpStatusCode.OK), "7 h after the login, still active");
+
+        // Kept alive by activity (the sliding window was renewed a minute ago), but logged in 8 h ago.
+        var old = await GetWithSessionAsync("/", SessionCookie(now.AddHours(-8).AddSeconds(-5), now.AddMinutes(-1), now.AddMinutes(29)));
+        Assert.That(old.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(old.Headers.Location!.ToString(), Does.Contain("/login"));
+        var poll = await GetWithSessionAsync(DashboardSetup.SummaryPath, SessionCookie(now.AddHours(-9), now.AddMinutes(-1), now.AddMinutes(29)));
+        Assert.That(poll.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task The_overviews_polling_does_not_extend_the_idle_window_but_a_page_does()
+    {
+        var now = DateTimeOffset.UtcNow;
+        // Past half of the 30-minute window: any request the session counts as activity renews the cookie.
+        string cookie = SessionCookie(now.AddMinutes(-20), now.AddMinutes(-20), now.AddMinutes(10));
+
+        var poll = await GetWithSessionAsync(DashboardSetup.SummaryPath, cookie);
+        Assert.That(poll.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(RenewsSession(poll), Is.False, "polling is not activity");
+
+        var page = await GetWithSessionAsync("/", cookie);
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(RenewsSession(page), Is.True, "opening a page is");
+    }
 }
