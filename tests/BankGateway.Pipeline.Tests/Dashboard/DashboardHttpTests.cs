@@ -136,4 +136,41 @@ public sealed partial class DashboardHttpTests
         Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(RenewsSession(page), Is.True, "opening a page is");
     }
+
+    // ---------------------------------------------------------------- fault 5: lockout message, bounded lockout
+
+    [Test]
+    public async Task Unknown_user_wrong_password_and_locked_account_get_one_message()
+    {
+        await _server.Get<UserStore>().AddOrUpdateAsync("locked-admin", Roles.Admin, Password, "test", CancellationToken.None);
+        using var client = Client();
+        for (int i = 0; i < UserStore.MaxFailedLogins; i++) await LoginErrorAsync(client, "locked-admin", "wrong " + i);
+
+        string locked = await LoginErrorAsync(client, "locked-admin", Password);
+        string unknown = await LoginErrorAsync(client, "no-such-user", "whatever");
+        string wrong = await LoginErrorAsync(client, "op", "wrong");
+
+        Assert.That(locked, Is.EqualTo(LoginModel.FailedMessage));
+        Assert.That(unknown, Is.EqualTo(locked), "an unknown name reads exactly like a locked account");
+        Assert.That(wrong, Is.EqualTo(locked));
+    }
+
+    [TestCase(Roles.Admin)]
+    [TestCase(Roles.Operator)]
+    [TestCase(Roles.Viewer)]
+    public async Task Lockout_ends_after_15_minutes_for_every_role(string role)
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var users = new UserStore(_server.Db, new GatewayClock(clock));
+        string name = "lock-" + role;
+        await users.AddOrUpdateAsync(name, role, Password, "test", CancellationToken.None);
+        for (int i = 0; i < UserStore.MaxFailedLogins; i++) await users.CheckPasswordAsync(name, "wrong", CancellationToken.None);
+
+        Assert.That((await users.CheckPasswordAsync(name, Password, CancellationToken.None)).Outcome, Is.EqualTo(LoginOutcome.Locked));
+        clock.Now += TimeSpan.FromMinutes(14);
+        Assert.That((await users.CheckPasswordAsync(name, Password, CancellationToken.None)).Outcome, Is.EqualTo(LoginOutcome.Locked), "tries while locked do not extend it");
+        clock.Now += TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1);
+        Assert.That((await users.CheckPasswordAsync(name, Password, CancellationToken.None)).Outcome, Is.EqualTo(LoginOutcome.Success));
+        Assert.That(UserStore.LockoutTime, Is.EqualTo(TimeSpan.FromMinutes(15)));
+    }
 }
