@@ -173,4 +173,22 @@ public sealed partial class DashboardHttpTests
         Assert.That((await users.CheckPasswordAsync(name, Password, CancellationToken.None)).Outcome, Is.EqualTo(LoginOutcome.Success));
         Assert.That(UserStore.LockoutTime, Is.EqualTo(TimeSpan.FromMinutes(15)));
     }
+
+    // ---------------------------------------------------------------- fault 6: page numbers
+
+    [TestCase("2147483647")]
+    [TestCase("1000001")]
+    [TestCase("-2147483648")]
+    [TestCase("0")]
+    public async Task Any_page_number_gives_a_page_not_a_500(string p)
+    {
+        using var client = Client();
+        Assert.That((await LoginAsync(client, "op", Password)).StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+
+        var list = await client.GetAsync($"/vouchers?p={p}");
+        Assert.That(list.StatusCode, Is.EqualTo(HttpStatusCode.OK), await list.Content.ReadAsStringAsync());
+        var lines = await client.GetAsync($"/vouchers/1?p={p}");
+        Assert.That((int)lines.StatusCode, Is.LessThan(500), await lines.Content.ReadAsStringAsync());
+        Assert.That(DashboardQueries.Offset(int.MaxValue), Is.EqualTo((long)(DashboardQueries.MaxPage - 1) * DashboardQueries.PageSize));
+    }
 }
