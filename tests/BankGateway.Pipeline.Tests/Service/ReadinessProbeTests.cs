@@ -64,6 +64,32 @@ public sealed class ReadinessProbeTests
     }
 
     [Test]
+    public async Task A_local_channels_folder_check_is_not_cached()
+    {
+        string root = Directory.CreateTempSubdirectory("bg-ready-").FullName;
+        try
+        {
+            var settings = new ChannelSettings { AdmDivCode = "522726", Kind = "Local", Inbox = Path.Combine(root, "in"), Outbox = Path.Combine(root, "out") };
+            Directory.CreateDirectory(settings.Inbox);
+            Directory.CreateDirectory(settings.Outbox);
+            var local = new LocalChannel(settings);
+            var services = new ServiceCollection();
+            services.AddSingleton(NpgsqlDataSource.Create("Host=/nonexistent/run;Username=gateway;Database=bankgateway;Timeout=2"));
+            services.AddSingleton(new ChannelRegistry([new ChannelRegistry.Entry(local, settings, SampleFiles.FinancePublic)]));
+            await using var provider = services.BuildServiceProvider();
+
+            Assert.That((await HealthEndpoints.CheckAsync(provider, CancellationToken.None)).Checks.Single(c => c.Name == "channel 522726").Ready, Is.True);
+            Directory.Delete(settings.Inbox);
+            Assert.That((await HealthEndpoints.CheckAsync(provider, CancellationToken.None)).Checks.Single(c => c.Name == "channel 522726").Ready, Is.False,
+                "an unmounted share shows at once");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task The_answer_names_each_check_ok_or_failing_and_nothing_else()
     {
         await using var services = Services(new CountingChannel("522726", ready: true), new CountingChannel("522727", ready: false));

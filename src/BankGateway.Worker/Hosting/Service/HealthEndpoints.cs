@@ -50,8 +50,9 @@ internal static class HealthEndpoints
     private static readonly ConditionalWeakTable<IVoucherChannel, Probe> Probes = new();
 
     /// <summary>
-    /// PostgreSQL answers a query, and every channel's own check says Ready; all checked at once. A channel's
-    /// probe is shared by concurrent requests (single flight) and its result reused for <see cref="ProbeCacheTime"/>.
+    /// PostgreSQL answers a query, and every channel's own check says Ready; all checked at once. An SFTP channel's
+    /// probe (an SSH connection) is shared by concurrent requests (single flight) and its result reused for
+    /// <see cref="ProbeCacheTime"/>; a local channel's folder check is cheap and runs on every request.
     /// The answer says only ok or failing per check: why a check fails (exception text, paths, host names) goes to
     /// the log, never to this anonymous endpoint.
     /// </summary>
@@ -70,7 +71,10 @@ internal static class HealthEndpoints
         foreach (var entry in channels.All)
         {
             string name = $"channel {entry.Settings.AdmDivCode}";
-            checks.Add(Timed(name, t => SharedProbe(name, entry.Channel, logger).WaitAsync(t), logger, ct));
+            // A local channel's check only touches its folders: run it every time, so an unmounted share shows at once.
+            checks.Add(entry.Settings.IsLocal
+                ? Timed(name, async t => await ProbeOnceAsync(name, entry.Channel, logger, t), logger, ct)
+                : Timed(name, t => SharedProbe(name, entry.Channel, logger).WaitAsync(t), logger, ct));
         }
         var results = await Task.WhenAll(checks);
         return new Readiness(results.All(c => c.Ready) ? "ready" : "not ready", results);
@@ -92,23 +96,27 @@ internal static class HealthEndpoints
     private static async Task<bool> RunProbeAsync(string name, IVoucherChannel channel, Probe probe, ILogger logger)
     {
         await Task.Yield();
-        bool ready;
-        using (var timeout = new CancellationTokenSource(CheckTimeout))
-        {
-            try
-            {
-                var health = await channel.CheckAsync(timeout.Token);
-                ready = health.Ready;
-                if (!ready) logger.LogWarning("Readiness: {Check} failing: {Detail}", name, health.Detail);
-            }
-            catch (Exception e)
-            {
-                ready = false;
-                logger.LogWarning("Readiness: {Check} failing: {Error}", name, timeout.IsCancellationRequested ? $"no answer within {CheckTimeout.TotalSeconds:F0} s" : e.Message);
-            }
-        }
+        bool ready = await ProbeOnceAsync(name, channel, logger, CancellationToken.None);
         lock (probe) probe.CompletedAt = Stopwatch.GetTimestamp();
         return ready;
+    }
+
+    // The channel's own check, on at most CheckTimeout; why it fails goes to the log only.
+    private static async Task<bool> ProbeOnceAsync(string name, IVoucherChannel channel, ILogger logger, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(CheckTimeout);
+        try
+        {
+            var health = await channel.CheckAsync(timeout.Token);
+            if (!health.Ready) logger.LogWarning("Readiness: {Check} failing: {Detail}", name, health.Detail);
+            return health.Ready;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Readiness: {Check} failing: {Error}", name, timeout.IsCancellationRequested ? $"no answer within {CheckTimeout.TotalSeconds:F0} s" : e.Message);
+            return false;
+        }
     }
 
     private static async Task<Check> Timed(string name, Func<CancellationToken, Task<bool>> check, ILogger logger, CancellationToken ct)
