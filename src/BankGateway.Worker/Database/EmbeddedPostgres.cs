@@ -335,14 +335,21 @@ public sealed class EmbeddedPostgres
     /// </summary>
     private bool RemoveStalePidFile()
     {
+        // The socket's lock file names the postmaster too, and is refused the same way.
+        int? pid = ReadPidFile(), socketPid = ReadPid(SocketLockFile);
+        bool listed = (pid is { } p && ReadProcessState(p) is not null) || (socketPid is { } q && ReadProcessState(q) is not null);
+        if (!listed)
+        {
+            return true; // nothing listed, or the listed pid is gone: PostgreSQL handles that itself
+        }
+
         if (AnyLivePostgresIn(_home.PgData))
         {
             return false;
         }
 
-        // The socket's lock file names the postmaster too, and is refused the same way.
-        RemoveIfStale(PidFile, ReadPidFile());
-        RemoveIfStale(SocketLockFile, ReadPid(SocketLockFile));
+        RemoveIfStale(PidFile, pid);
+        RemoveIfStale(SocketLockFile, socketPid);
         return true;
     }
 
@@ -454,11 +461,19 @@ public sealed class EmbeddedPostgres
 
     private static bool AnyLivePostgresIn(string pgData)
     {
+        var self = ReadUid(Environment.ProcessId);
         foreach (var process in Process.GetProcessesByName("postgres"))
         {
             using (process)
             {
-                if (IsLive(process.Id) && WorksIn(process.Id, pgData))
+                // Not root: this cluster's processes run as this very account; another account's postgres (a
+                // system server, whose folder we cannot even read) is not one of them. Root can read every folder.
+                if (!IsLive(process.Id) || (!Environment.IsPrivilegedProcess && ReadUid(process.Id) != self))
+                {
+                    continue;
+                }
+
+                if (WorksIn(process.Id, pgData))
                 {
                     return true;
                 }
@@ -466,6 +481,19 @@ public sealed class EmbeddedPostgres
         }
 
         return false;
+    }
+
+    private static string? ReadUid(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            return line?.Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static bool WorksIn(int pid, string pgData)
