@@ -72,6 +72,30 @@ public static class FileNames
         return true;
     }
 
+    /// <summary>
+    /// True for the names the gateway sends (contract §2): <c>HD_</c>/<c>RJ_</c>/<c>TH_</c> <c>adm_no.xml</c>,
+    /// <c>RS_adm_no.csv</c>, <c>QS_adm_yyyyMMdd.xml</c>, and the <c>.sig</c> of any of them. Anything else in an
+    /// outbox (a <c>.mismatch</c> copy set aside, an editor's backup, a temporary file) is never delivered.
+    /// </summary>
+    public static bool IsOutboundFileName(string? name)
+    {
+        if (string.IsNullOrEmpty(name)) return false;
+        if (name.EndsWith(SignatureSuffix, StringComparison.Ordinal)) name = name[..^SignatureSuffix.Length];
+        if (name.Length < 12 || name[2] != '_' || name[9] != '_' || !FieldRules.IsDigits(name.AsSpan(3, 6), 6, 6)) return false;
+        string prefix = name[..2];
+        string extension = prefix is "RS" or "MB" ? ".csv" : ".xml";
+        if (prefix is not ("HD" or "RS" or "RJ" or "TH" or "QS" or "DZ" or "MB") || !name.EndsWith(extension, StringComparison.Ordinal)) return false;
+        var tail = name.AsSpan(10, name.Length - 10 - extension.Length);
+        return prefix switch
+        {
+            "QS" => FieldRules.IsDigits(tail, 8, 8) && DateOnly.TryParseExact(tail, "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
+            // statements (contract §14, §16): DZ_<adm>_<yyyyMM|yyyy>, MB_<adm>_<yyyy>Q<n>
+            "DZ" => (FieldRules.IsDigits(tail, 6, 6) && tail[4..] is var m && m[0] <= '1' && (m[0] == '1' ? m[1] <= '2' : m[1] >= '1')) || FieldRules.IsDigits(tail, 4, 4),
+            "MB" => tail.Length == 6 && FieldRules.IsDigits(tail[..4], 4, 4) && tail[4] == 'Q' && tail[5] is >= '1' and <= '4',
+            _ => FieldRules.IsVoucherNo(tail),
+        };
+    }
+
     /// <summary>True for names the intake must leave alone because they are still being written.</summary>
     public static bool IsInProgress(string name) =>
         name.EndsWith(".tmp", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".part", StringComparison.OrdinalIgnoreCase);

@@ -46,6 +46,33 @@ public static class KeyFiles
         return new KeyPairFiles(privatePath, publicPath);
     }
 
+    /// <summary>Group and others may neither read nor write a private key file (0600 or stricter).</summary>
+    public const UnixFileMode NotForOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+
+    /// <summary>
+    /// Refuses a private key file that group or others may read or write (Unix only; the mode of the file a
+    /// symbolic link points to counts). Call before loading any private key.
+    /// </summary>
+    /// <param name="path">The key file.</param>
+    /// <param name="what">What the key is, for the message (e.g. "The bank's SM2 private key").</param>
+    /// <exception cref="KeyFileException">The file is open to group or others.</exception>
+    public static void EnsureOwnerOnly(string path, string what)
+    {
+        if (OperatingSystem.IsWindows() || !File.Exists(path)) return;
+        var mode = File.GetUnixFileMode(path);
+        if ((mode & NotForOthers) != 0)
+            throw new KeyFileException(
+                $"{what} {path} is readable or writable by group or others (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}); " +
+                $"it is refused. Make it owner-only: chmod 600 {path}");
+    }
+
+    /// <summary>Writes (or replaces) a private key file created owner-only (0600) on Unix, never readable by others even briefly.</summary>
+    public static void WritePrivate(string path, string pem)
+    {
+        if (File.Exists(path)) File.Delete(path);
+        WriteNew(path, pem, ownerOnly: true);
+    }
+
     private static void WriteNew(string path, string text, bool ownerOnly)
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };

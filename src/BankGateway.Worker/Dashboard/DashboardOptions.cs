@@ -15,6 +15,12 @@ public sealed class DashboardOptions
     public int SessionMinutes { get; init; } = 30;
 
     /// <summary>
+    /// <c>Gateway:Dashboard:SessionAbsoluteHours</c>: a login ends this many hours after it was made, however active
+    /// (1–168, default 8). Then the operator logs in again.
+    /// </summary>
+    public int SessionAbsoluteHours { get; init; } = 8;
+
+    /// <summary>
     /// <c>Gateway:Dashboard:ResendOutbox</c>: the local folder a re-send writes into. Empty: the bureau
     /// channel's own local outbox (from where the service delivers it).
     /// </summary>
@@ -27,6 +33,7 @@ public sealed class DashboardOptions
         {
             PollSeconds = Int(s["PollSeconds"], "Gateway:Dashboard:PollSeconds", 1, 60) ?? 3,
             SessionMinutes = Int(s["SessionMinutes"], "Gateway:Dashboard:SessionMinutes", 1, 24 * 60) ?? 30,
+            SessionAbsoluteHours = Int(s["SessionAbsoluteHours"], "Gateway:Dashboard:SessionAbsoluteHours", 1, 168) ?? 8,
             ResendOutbox = string.IsNullOrWhiteSpace(s["ResendOutbox"]) ? null : s["ResendOutbox"],
         };
     }

@@ -19,6 +19,15 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
 {
     public const int PageSize = 50;
 
+    /// <summary>The last page number a list accepts; a larger <c>?p=</c> is clamped to it (shows an empty page).</summary>
+    public const int MaxPage = 1_000_000;
+
+    /// <summary>A page number from a query string, clamped to 1..<see cref="MaxPage"/>.</summary>
+    public static int ClampPage(int page) => Math.Clamp(page, 1, MaxPage);
+
+    /// <summary>The row offset of a page, computed in 64 bits so no page number can overflow it.</summary>
+    public static long Offset(int page) => (long)(ClampPage(page) - 1) * PageSize;
+
     /// <summary>How many recent business days (with vouchers) the overview shows per bureau.</summary>
     public const int OverviewDays = 14;
 
@@ -186,7 +195,7 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
         var args = new
         {
             adm = Empty(f.AdmDivCode), dept = Like(f.Dept), subsidy = Like(f.Subsidy), from = f.From, to = f.To,
-            status = Empty(f.Status), limit = PageSize, offset = Math.Max(0, f.Page - 1) * PageSize,
+            status = Empty(f.Status), limit = PageSize, offset = Offset(f.Page),
         };
         if (f.Status == "REJECTED")
         {
@@ -260,7 +269,7 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         short? code = filter.Outcome.Length == 3 && filter.Outcome[0] == 'F' && short.TryParse(filter.Outcome.AsSpan(1), out var c) ? c : null;
-        var args = new { id, seq = Empty(filter.SeqNo), code, limit = PageSize, offset = Math.Max(0, filter.Page - 1) * PageSize };
+        var args = new { id, seq = Empty(filter.SeqNo), code, limit = PageSize, offset = Offset(filter.Page) };
         string sql = filter.Outcome is "all" or "paid"
             ? $"""
               select {LineColumns}

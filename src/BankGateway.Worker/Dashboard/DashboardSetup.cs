@@ -72,6 +72,12 @@ public static class DashboardSetup
             o.SlidingExpiration = true;
             o.Events = new CookieAuthenticationEvents
             {
+                // The pages' background polling of the summary is not activity: it never extends the idle window.
+                OnCheckSlidingExpiration = context =>
+                {
+                    if (context.Request.Path.StartsWithSegments(SummaryPath)) context.ShouldRenew = false;
+                    return Task.CompletedTask;
+                },
                 // A forbidden action is refused with 403 (contract §11), never silently redirected.
                 OnRedirectToAccessDenied = async context =>
                 {
@@ -89,11 +95,14 @@ public static class DashboardSetup
                     return Task.CompletedTask;
                 },
                 // A removed user, or a changed role or password, ends the sessions issued before.
+                // A session also ends SessionAbsoluteHours after the login, however active (issued-at claim).
                 OnValidatePrincipal = async context =>
                 {
                     string? name = context.Principal?.Identity?.Name;
                     string? stamp = context.Principal?.FindFirst(StampClaim)?.Value;
-                    var user = name is null ? null : await context.HttpContext.RequestServices.GetRequiredService<UserStore>().FindAsync(name, context.HttpContext.RequestAborted);
+                    bool expired = !long.TryParse(context.Principal?.FindFirst(IssuedAtClaim)?.Value, out long issued)
+                        || DateTimeOffset.UtcNow - DateTimeOffset.FromUnixTimeSeconds(issued) >= TimeSpan.FromHours(options.SessionAbsoluteHours);
+                    var user = name is null || expired ? null : await context.HttpContext.RequestServices.GetRequiredService<UserStore>().FindAsync(name, context.HttpContext.RequestAborted);
                     if (user is null || user.Stamp != stamp)
                     {
                         context.RejectPrincipal();
@@ -109,9 +118,13 @@ public static class DashboardSetup
 
     public const string StampClaim = "bg:stamp";
 
-    /// <summary>The principal of a logged-in operator: name, role and the account's stamp.</summary>
-    public static ClaimsPrincipal Principal(DashboardUser user) => new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role), new Claim(StampClaim, user.Stamp)],
+    /// <summary>When the login happened (Unix seconds, UTC): bounds the session's whole lifetime.</summary>
+    public const string IssuedAtClaim = "bg:iat";
+
+    /// <summary>The principal of a logged-in operator: name, role, the account's stamp and the login time.</summary>
+    public static ClaimsPrincipal Principal(DashboardUser user, DateTimeOffset? issuedAt = null) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role), new Claim(StampClaim, user.Stamp),
+         new Claim(IssuedAtClaim, (issuedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture))],
         CookieAuthenticationDefaults.AuthenticationScheme, ClaimTypes.Name, ClaimTypes.Role));
 
     /// <summary>True for operators and admins: the only roles that may act.</summary>
@@ -142,7 +155,16 @@ public static class DashboardSetup
 
     private static readonly Dictionary<string, (byte[] Bytes, string ContentType)?> Assets = new(StringComparer.Ordinal);
 
-    private static (byte[] Bytes, string ContentType)? Asset(string name)
+    /// <summary>How many asset names are cached (tests: misses must not be).</summary>
+    internal static int CachedAssetCount
+    {
+        get
+        {
+            lock (Assets) return Assets.Count;
+        }
+    }
+
+    internal static (byte[] Bytes, string ContentType)? Asset(string name)
     {
         lock (Assets)
         {
@@ -165,7 +187,8 @@ public static class DashboardSetup
                     found = (copy.ToArray(), type);
                 }
             }
-            Assets[name] = found;
+            // Only hits are kept: the known assets are few, while anyone may ask for any number of unknown names.
+            if (found is not null) Assets[name] = found;
             return found;
         }
     }

@@ -96,6 +96,7 @@ internal sealed class VoucherActions(
             logger.LogError(e, "Dashboard: re-send of {Voucher} failed", v.Subject);
             return new ActionOutcome(false, $"重发失败：{e.Message}");
         }
+        MarkForResend(outbox, sent);
         await using (var connection = await db.OpenConnectionAsync(ct))
         await using (var tx = await connection.BeginTransactionAsync(ct))
         {
@@ -128,6 +129,7 @@ internal sealed class VoucherActions(
             logger.LogError(e, "Dashboard: re-send of the rejection notice of delivery {Delivery} failed", deliveryId);
             return new ActionOutcome(false, $"重发失败：{e.Message}");
         }
+        MarkForResend(outbox, [file]);
         await using (var connection = await db.OpenConnectionAsync(ct))
         await using (var tx = await connection.BeginTransactionAsync(ct))
         {
@@ -137,6 +139,25 @@ internal sealed class VoucherActions(
         }
         logger.LogInformation("Dashboard: {Actor} re-sent {File} of delivery {Delivery} to {Outbox}", actor, file, deliveryId, outbox);
         return new ActionOutcome(true, $"已重发 {file} 到 {outbox}（内容与首次生成逐字节一致）。");
+    }
+
+    /// <summary>
+    /// Makes a channel send re-sent files again. Their content is fixed (D35), so an identical file already in
+    /// place would read as delivered in the SFTP channel's <c>delivered.txt</c> (keyed by name, size and
+    /// modification time) and the re-send would be a silent no-op. Setting the modification time of each file
+    /// and then its <c>.sig</c> to now makes each a new delivery, in this process or in the service, and after a
+    /// restart. The bytes are not touched.
+    /// </summary>
+    internal static void MarkForResend(string outbox, IEnumerable<string> fileNames)
+    {
+        foreach (string name in fileNames)
+        {
+            string path = Path.Combine(outbox, name);
+            foreach (string file in new[] { path, SignatureFile.SigPath(path) })
+            {
+                if (File.Exists(file)) File.SetLastWriteTimeUtc(file, DateTime.UtcNow);
+            }
+        }
     }
 
     private async Task<OutboundFileRow?> ReturnNoticeAsync(long id, CancellationToken ct)

@@ -69,6 +69,17 @@ public static class DatabaseLocator
 
         var home = GatewayHome.Resolve(environment);
         logger.LogInformation("Database: embedded PostgreSQL under {Home}", home.Root);
+        embeddedOptions ??= new EmbeddedPostgresOptions();
+        if (configuration["Gateway:Database:EmbeddedStartTimeoutSeconds"] is { Length: > 0 } startTimeout)
+        {
+            if (!int.TryParse(startTimeout, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds is < 5 or > 86_400)
+            {
+                throw new InvalidOperationException($"Gateway:Database:EmbeddedStartTimeoutSeconds must be a whole number of seconds from 5 to 86400, not '{startTimeout}'.");
+            }
+
+            embeddedOptions = embeddedOptions with { StartTimeout = TimeSpan.FromSeconds(seconds) };
+        }
+
         var embedded = new EmbeddedPostgres(home, logger, embeddedOptions);
         return new ResolvedDatabase(await embedded.StartAsync(cancellationToken), DatabaseSource.Embedded);
     }

@@ -70,6 +70,8 @@ public sealed class EmbeddedPostgres
 
     private string PidFile => Path.Combine(_home.PgData, "postmaster.pid");
 
+    private string SocketLockFile => Path.Combine(_home.Run, $".s.PGSQL.{SocketPort}.lock");
+
     private bool IsInitialised => File.Exists(Path.Combine(_home.PgData, "PG_VERSION"));
 
     /// <summary>
@@ -91,16 +93,7 @@ public sealed class EmbeddedPostgres
                 await InitialiseAsync(binaries, account, cancellationToken);
             }
 
-            if (ReadLivePostmasterPid() is { } pid)
-            {
-                _logger.LogInformation("Embedded PostgreSQL already running (pid {Pid}, data {PgData})", pid, _home.PgData);
-            }
-            else
-            {
-                await StartServerAsync(binaries, account, cancellationToken);
-            }
-
-            await EnsureDatabaseAsync(cancellationToken);
+            await StartOrReuseAsync(binaries, account, cancellationToken);
         }
 
         return ConnectionString;
@@ -127,12 +120,14 @@ public sealed class EmbeddedPostgres
 
     /// <summary>
     /// The postmaster's pid when it is running, read from <c>postmaster.pid</c> and checked
-    /// against the live process (a pid file left by a killed server names a dead or reused pid).
+    /// against the live process (a pid file left by a killed server names a dead, not yet
+    /// reaped (zombie) or reused pid): the process must be a live <c>postgres</c> working in
+    /// this data folder.
     /// </summary>
     public int? ReadLivePostmasterPid()
     {
         var pid = ReadPidFile();
-        return pid is { } p && IsPostgresProcess(p) ? p : null;
+        return pid is { } p && IsPostgresProcess(p) && WorksIn(p, _home.PgData) ? p : null;
     }
 
     private PostgresBinaries LocateBinaries()
@@ -246,94 +241,156 @@ public sealed class EmbeddedPostgres
         Directory.Move(staging, _home.PgData);
     }
 
-    private async Task StartServerAsync(PostgresBinaries binaries, PostgresAccount account, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reuses the running server or starts it, until it accepts connections and the gateway
+    /// database exists, within <see cref="EmbeddedPostgresOptions.StartTimeout"/>. Every round
+    /// re-checks that the postmaster named by <c>postmaster.pid</c> is alive: one killed while
+    /// it started or recovered (possibly a zombie nobody reaps, which still reads as
+    /// <c>postgres</c>) is not waited for but started again, which runs crash recovery.
+    /// </summary>
+    private async Task StartOrReuseAsync(PostgresBinaries binaries, PostgresAccount account, CancellationToken cancellationToken)
     {
-        const int attempts = 5;
-        ProcessResult? last = null;
-        for (var attempt = 1; attempt <= attempts; attempt++)
+        var started = Stopwatch.StartNew();
+        var timeout = _options.StartTimeout;
+        var reported = false;
+        string? last = null;
+        while (true)
         {
-            RemovePidFileOfReusedPid();
-            var started = Stopwatch.StartNew();
-            last = await account.RunAsync(
+            var remaining = timeout - started.Elapsed;
+            if (remaining <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            if (ReadLivePostmasterPid() is { } pid)
+            {
+                if (!reported)
+                {
+                    _logger.LogInformation("Embedded PostgreSQL running (pid {Pid}, data {PgData})", pid, _home.PgData);
+                    reported = true;
+                }
+
+                try
+                {
+                    await EnsureDatabaseAsync(cancellationToken);
+                    return;
+                }
+                catch (NpgsqlException ex)
+                {
+                    // Still starting or in crash recovery ("the database system is starting up"),
+                    // or it died a moment ago: the next round looks at the pid again.
+                    last = ex.Message;
+                    _logger.LogInformation("Waiting for the embedded PostgreSQL to accept connections: {Message}", ex.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                    continue;
+                }
+            }
+
+            reported = false;
+            if (!RemoveStalePidFile())
+            {
+                // Processes of a killed server still work in the data folder; they exit within moments.
+                last = "processes of the previous server are still running in the data folder";
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+                continue;
+            }
+
+            var result = await account.RunAsync(
                 binaries.PgCtl,
                 [
                     "start", "-w",
-                    "-t", ((int)_options.StartTimeout.TotalSeconds).ToString(),
+                    "-t", Math.Max(1, (int)Math.Ceiling(remaining.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "-D", _home.PgData,
                     "-l", LogFile,
                     "-o", $"-k \"{_home.Run}\" -p {SocketPort}",
                 ],
                 cancellationToken);
-            if (last.Succeeded)
+            if (result.Succeeded)
             {
                 _logger.LogInformation(
-                    "Embedded PostgreSQL started (pid {Pid}, data {PgData}) in {Elapsed} ms",
+                    "Embedded PostgreSQL started (pid {Pid}, data {PgData}) after {Elapsed} ms",
                     ReadPidFile(), _home.PgData, started.ElapsedMilliseconds);
-                return;
+                continue; // the next round checks it and creates the database
             }
 
             // After a SIGKILL of the postmaster its children notice and exit within moments; until
             // then PostgreSQL refuses to start ("pre-existing shared memory block is still in use").
-            _logger.LogWarning("Embedded PostgreSQL did not start (attempt {Attempt} of {Attempts}): {Output}", attempt, attempts, last.Output);
-            await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
+            last = result.Output;
+            _logger.LogWarning("Embedded PostgreSQL did not start: {Output}", result.Output);
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         }
 
         throw new EmbeddedPostgresException(
-            $"The embedded PostgreSQL in {_home.PgData} did not start: {last?.Output}{Environment.NewLine}Last lines of {LogFile}:{Environment.NewLine}{TailOfLog()}");
+            $"The embedded PostgreSQL in {_home.PgData} did not become ready within {(int)timeout.TotalSeconds} s (Gateway:Database:EmbeddedStartTimeoutSeconds). "
+            + $"Last problem: {last?.Trim()}{Environment.NewLine}Last lines of {LogFile}:{Environment.NewLine}{TailOfLog()}");
     }
 
     /// <summary>
-    /// PostgreSQL itself ignores a pid file whose process is gone, but not one whose pid now
-    /// belongs to another program (common after a container or machine restart). Such a file
-    /// is removed, unless a postgres process still works in this data folder (an orphaned
-    /// backend of the killed server), which must finish first.
+    /// Removes a <c>postmaster.pid</c> whose postmaster is gone but still listed: a zombie (state
+    /// Z/X, not reaped by its parent) or a pid now used by another program. PostgreSQL itself
+    /// refuses to start over such a file, since the pid still answers. A pid that does not exist
+    /// at all is left to PostgreSQL, which then also checks the old shared memory. Nothing is
+    /// removed while a live postgres process still works in this data folder (an orphaned
+    /// backend of the killed server, which must finish first). Returns false in that case.
     /// </summary>
-    private void RemovePidFileOfReusedPid()
+    private bool RemoveStalePidFile()
     {
-        if (ReadPidFile() is not { } pid || !ProcessExists(pid) || IsPostgresProcess(pid))
+        // The socket's lock file names the postmaster too, and is refused the same way.
+        int? pid = ReadPidFile(), socketPid = ReadPid(SocketLockFile);
+        bool listed = (pid is { } p && ReadProcessState(p) is not null) || (socketPid is { } q && ReadProcessState(q) is not null);
+        if (!listed)
+        {
+            return true; // nothing listed, or the listed pid is gone: PostgreSQL handles that itself
+        }
+
+        if (AnyLivePostgresIn(_home.PgData))
+        {
+            return false;
+        }
+
+        RemoveIfStale(PidFile, pid);
+        RemoveIfStale(SocketLockFile, socketPid);
+        return true;
+    }
+
+    private void RemoveIfStale(string file, int? pid)
+    {
+        var state = pid is { } p ? ReadProcessState(p) : null;
+        if (state is null)
         {
             return;
         }
 
-        if (Process.GetProcessesByName("postgres").Any(p => WorksIn(p, _home.PgData)))
+        _logger.LogWarning(
+            "Removing {File}: its pid {Pid} is no live PostgreSQL server of this data folder (process state {State})",
+            file, pid, state);
+        try
         {
-            return;
+            File.Delete(file);
         }
-
-        _logger.LogWarning("Removing {PidFile}: its pid {Pid} now belongs to another program", PidFile, pid);
-        File.Delete(PidFile);
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Could not remove {File}: {Message}", file, ex.Message);
+        }
     }
 
     private async Task EnsureDatabaseAsync(CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + _options.StartTimeout;
-        while (true)
+        try
         {
-            try
+            await using var connection = new NpgsqlConnection(BuildConnectionString("postgres", pooling: false));
+            await connection.OpenAsync(cancellationToken);
+            await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);
+            exists.Parameters.Add(new NpgsqlParameter { Value = DatabaseName });
+            if (await exists.ExecuteScalarAsync(cancellationToken) is null)
             {
-                await using var connection = new NpgsqlConnection(BuildConnectionString("postgres", pooling: false));
-                await connection.OpenAsync(cancellationToken);
-                await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection);
-                exists.Parameters.Add(new NpgsqlParameter { Value = DatabaseName });
-                if (await exists.ExecuteScalarAsync(cancellationToken) is null)
-                {
-                    await using var create = new NpgsqlCommand($"CREATE DATABASE {DatabaseName}", connection);
-                    await create.ExecuteNonQueryAsync(cancellationToken);
-                    _logger.LogInformation("Created database {Database} in the embedded PostgreSQL", DatabaseName);
-                }
-
-                return;
+                await using var create = new NpgsqlCommand($"CREATE DATABASE {DatabaseName}", connection);
+                await create.ExecuteNonQueryAsync(cancellationToken);
+                _logger.LogInformation("Created database {Database} in the embedded PostgreSQL", DatabaseName);
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException && DateTime.UtcNow < deadline)
-            {
-                // A server we reuse may still be finishing crash recovery ("the database system is starting up").
-                _logger.LogInformation("Waiting for the embedded PostgreSQL to accept connections: {Message}", ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
-            }
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
         }
     }
 
@@ -347,11 +404,13 @@ public sealed class EmbeddedPostgres
             Pooling = pooling,
         }.ConnectionString;
 
-    private int? ReadPidFile()
+    private int? ReadPidFile() => ReadPid(PidFile);
+
+    private static int? ReadPid(string file)
     {
         try
         {
-            using var reader = new StreamReader(PidFile);
+            using var reader = new StreamReader(file);
             return int.TryParse(reader.ReadLine(), out var pid) && pid > 0 ? pid : null;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
@@ -360,47 +419,95 @@ public sealed class EmbeddedPostgres
         }
     }
 
-    private static bool ProcessExists(int pid)
+    /// <summary>
+    /// The process's state letter from <c>/proc/&lt;pid&gt;/stat</c> (R, S, D, T, Z, X, …), or null
+    /// when there is no such process.
+    /// </summary>
+    internal static char? ReadProcessState(int pid)
     {
         try
         {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+
+            // "pid (comm) S ...": comm may itself contain spaces and parentheses.
+            var close = stat.LastIndexOf(')');
+            return close >= 0 && close + 2 < stat.Length ? stat[close + 2] : null;
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return null;
         }
     }
+
+    /// <summary>A process that exists and is not dead: a zombie (Z) or dying (X) process counts as dead.</summary>
+    internal static bool IsLive(int pid) => ReadProcessState(pid) is { } state && state != 'Z' && state != 'X';
 
     private static bool IsPostgresProcess(int pid)
     {
+        if (!IsLive(pid))
+        {
+            return false;
+        }
+
         try
         {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited && process.ProcessName == "postgres";
+            return File.ReadAllText($"/proc/{pid}/comm").Trim() == "postgres";
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return false;
         }
     }
 
-    private static bool WorksIn(Process process, string pgData)
+    private static bool AnyLivePostgresIn(string pgData)
     {
-        using (process)
+        var self = ReadUid(Environment.ProcessId);
+        foreach (var process in Process.GetProcessesByName("postgres"))
         {
-            try
+            using (process)
             {
-                // Backends run with the data folder as their working directory.
-                var cwd = new FileInfo($"/proc/{process.Id}/cwd").LinkTarget;
-                return cwd is not null && Path.GetFullPath(cwd) == Path.GetFullPath(pgData);
+                // Not root: this cluster's processes run as this very account; another account's postgres (a
+                // system server, whose folder we cannot even read) is not one of them. Root can read every folder.
+                if (!IsLive(process.Id) || (!Environment.IsPrivilegedProcess && ReadUid(process.Id) != self))
+                {
+                    continue;
+                }
+
+                if (WorksIn(process.Id, pgData))
+                {
+                    return true;
+                }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Cannot tell: assume it might, and leave the pid file to PostgreSQL.
-                return true;
-            }
+        }
+
+        return false;
+    }
+
+    private static string? ReadUid(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
+            return line?.Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static bool WorksIn(int pid, string pgData)
+    {
+        try
+        {
+            // The postmaster and its backends run with the data folder as their working directory.
+            var cwd = new FileInfo($"/proc/{pid}/cwd").LinkTarget;
+            return cwd is null || Path.GetFullPath(cwd) == Path.GetFullPath(pgData);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Cannot tell (another account's process): assume it might, and leave the pid file to PostgreSQL.
+            return IsLive(pid);
         }
     }
 

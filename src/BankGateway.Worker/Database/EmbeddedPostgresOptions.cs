@@ -15,8 +15,13 @@ public sealed record EmbeddedPostgresOptions
     /// <summary>How long to wait for another command that is initialising or starting the server.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long <c>pg_ctl</c> may wait for the server to accept connections (crash recovery included).</summary>
-    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How long a command waits, in all, for the server to accept connections: its own start,
+    /// crash recovery, restarts after the postmaster died meanwhile
+    /// (<c>Gateway:Database:EmbeddedStartTimeoutSeconds</c>). Then it gives up with a clear
+    /// message; a server still recovering keeps running and the next command waits again.
+    /// </summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
     /// <summary>
     /// Whether initdb flushes the new cluster to disk (about 3 s). Only tests turn it off: a

@@ -88,6 +88,7 @@ internal static class GatewayRuntime
         if (!File.Exists(path))
             throw new KeyFileException($"The bank's SM2 private key was not found at {path}. Set Gateway:BankKeyFile or pass --bank-key <pem> " +
                 "(make one with: BankGateway.Worker keygen --out <dir>). A key is never made on the fly.");
+        KeyFiles.EnsureOwnerOnly(path, "The bank's SM2 private key");
         return Sm2PrivateKey.Load(path);
     }
 }

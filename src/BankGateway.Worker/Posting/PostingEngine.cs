@@ -106,6 +106,15 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
         await using var tx = await connection.BeginTransactionAsync(CancellationToken.None);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Another worker may reach this chunk too (it took the voucher over after a lease lapse): wait for it,
+        // then skip a chunk it committed meanwhile instead of running into its keys.
+        var key = new { voucherId = v.Id, chunkNo = chunk };
+        await connection.ExecuteAsync(new CommandDefinition(PostingSql.ChunkLock, key, tx, commandTimeout: 0, cancellationToken: CancellationToken.None));
+        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(PostingSql.ChunkDone, key, tx, cancellationToken: CancellationToken.None)))
+        {
+            logger.LogInformation("Posting: {VoucherNo} chunk {Chunk} was committed by another worker meanwhile", v.VoucherNo, chunk);
+            return;
+        }
         logger.LogInformation("Posting: {VoucherNo} chunk {Chunk}/{Chunks} begins", v.VoucherNo, chunk, v.ChunkCount);
         var r = await connection.QuerySingleAsync<(int PaidCount, long PaidFen, int FailedCount, long FailedFen, int Balances, int Failures)>(
             new CommandDefinition(PostingSql.Chunk, new

@@ -25,6 +25,16 @@ internal static class PostingSql
         """;
 
     /// <summary>
+    /// Runs first in a chunk's transaction: waits for any other worker posting the same chunk (a
+    /// transaction-scoped advisory lock on voucher and chunk; chunks of one voucher still run in
+    /// parallel), then, in a fresh snapshot, tells whether the chunk's mark is already committed.
+    /// </summary>
+    public const string ChunkLock = "select pg_advisory_xact_lock(hashint8(@voucherId), @chunkNo)";
+
+    /// <summary>Whether the chunk is already committed (see <see cref="ChunkLock"/>).</summary>
+    public const string ChunkDone = "select exists (select 1 from posting_chunks where voucher_id = @voucherId and chunk_no = @chunkNo)";
+
+    /// <summary>
     /// One chunk. Failure order follows the contract: prechecked F01–F06, then F07 (paid before for the
     /// same person, subsidy and period), then the account checks F08–F15. A valid line that still meets
     /// the one-payment-per-person index (a concurrent voucher paid it first) becomes F07.
@@ -71,6 +81,7 @@ internal static class PostingSql
             insert into line_failures (voucher_id, row_no, code)
             select @voucherId, c.row_no, case when c.code = 0 then 7 else c.code end
             from c where c.code <> 0 or not exists (select 1 from credits cr where cr.ref_no = c.row_no)
+            on conflict do nothing
             returning row_no),
         paid as (select count(*)::int as n, coalesce(sum(amount_fen), 0)::bigint as fen from credits),
         lost as (select count(*)::int as n, coalesce(sum(c.amount_fen), 0)::bigint as fen

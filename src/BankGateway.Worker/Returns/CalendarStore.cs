@@ -29,6 +29,19 @@ internal sealed class CalendarStore(NpgsqlDataSource db)
             days.Where(d => d.Day.Year == y && d.Kind == "W").Select(d => d.Day).ToHashSet())));
     }
 
+    /// <summary>
+    /// A fingerprint of the calendar in the database (years and days, with their kinds): it changes with every
+    /// import that changes anything, and costs one aggregate over a few hundred rows per year.
+    /// </summary>
+    public async Task<string> VersionAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<string>(new CommandDefinition("""
+            select (select count(*) || ':' || coalesce(sum(hashtext(year::text)::bigint), 0) from calendar_years)
+                || '/' || (select count(*) || ':' || coalesce(sum(hashtext(day::text || kind)::bigint), 0) from calendar_days)
+            """, cancellationToken: ct)) ?? "";
+    }
+
     private static IReadOnlyList<CalendarYear> Shipped()
     {
         using var stream = typeof(CalendarStore).Assembly.GetManifestResourceStream(EmbeddedResource)

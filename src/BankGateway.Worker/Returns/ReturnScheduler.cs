@@ -9,23 +9,63 @@ namespace BankGateway.Worker.Returns;
 /// Schedules a completed voucher's failed money back to its return account on the next working
 /// day after the business date. A due date guessed past the calendar's data is flagged and logged loudly.
 /// </summary>
+/// <remarks>
+/// The calendar is cached, but every due date first compares the database calendar's fingerprint
+/// (<see cref="CalendarStore.VersionAsync"/>, one small aggregate): a <c>calendar import</c> by
+/// another process takes effect in a running service at the next voucher, without a restart.
+/// </remarks>
 internal sealed class ReturnScheduler(CalendarStore calendars, ILogger<ReturnScheduler> logger)
 {
-    private WorkingDayCalendar? _calendar;
+    /// <summary>At most this many distinct warnings are kept for the summary (the log has every one).</summary>
+    public const int MaxWarnings = 50;
 
-    /// <summary>Warnings raised while scheduling, for the command's summary.</summary>
-    public List<string> Warnings { get; } = [];
+    private readonly Lock _lock = new();
+    private readonly List<string> _warnings = [];
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private WorkingDayCalendar? _calendar;
+    private string? _version;
+
+    /// <summary>Distinct warnings raised while scheduling, for the command's summary (at most <see cref="MaxWarnings"/>).</summary>
+    public IReadOnlyList<string> Warnings
+    {
+        get
+        {
+            lock (_lock) return _warnings.ToList();
+        }
+    }
 
     public async Task<NextWorkingDay> DueDateAsync(DateOnly businessDate, CancellationToken ct)
     {
-        _calendar ??= await calendars.LoadAsync(ct);
-        var due = _calendar.NextWorkingDayAfter(businessDate);
+        var calendar = await CalendarAsync(ct);
+        var due = calendar.NextWorkingDayAfter(businessDate);
         if (!due.Covered)
         {
             logger.LogError("Returns: {Warning}", due.Warning);
-            Warnings.Add(due.Warning!);
+            lock (_lock)
+            {
+                if (_warnings.Count < MaxWarnings && _seen.Add(due.Warning!)) _warnings.Add(due.Warning!);
+            }
         }
         return due;
+    }
+
+    private async Task<WorkingDayCalendar> CalendarAsync(CancellationToken ct)
+    {
+        string version = await calendars.VersionAsync(ct);
+        WorkingDayCalendar? cached;
+        lock (_lock) cached = _version == version ? _calendar : null;
+        if (cached is not null) return cached;
+
+        var loaded = await calendars.LoadAsync(ct);
+        // Loading may seed missing shipped years: read the version after it, so the next call does not reload.
+        version = await calendars.VersionAsync(ct);
+        lock (_lock)
+        {
+            if (_calendar is not null) logger.LogInformation("Returns: the working-day calendar changed in the database; reloaded");
+            _calendar = loaded;
+            _version = version;
+        }
+        return loaded;
     }
 
     /// <summary>Inserts the return in the caller's completion transaction (once per voucher).</summary>

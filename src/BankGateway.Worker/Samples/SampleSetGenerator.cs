@@ -113,11 +113,11 @@ public static class SampleSetGenerator
             BusinessDate: BusinessDate,
             ReturnDate: ReturnDate);
 
-        WriteAscii(set.FinancePrivateKey, financeKey.ToPkcs8Pem());
+        KeyFiles.WritePrivate(set.FinancePrivateKey, financeKey.ToPkcs8Pem());
         WriteAscii(set.FinancePublicKey, financeKey.PublicKey.ToPem());
-        WriteAscii(set.BankPrivateKey, bankKey.ToPkcs8Pem());
+        KeyFiles.WritePrivate(set.BankPrivateKey, bankKey.ToPkcs8Pem());
         WriteAscii(set.BankPublicKey, bankKey.PublicKey.ToPem());
-        WriteAscii(set.OtherPrivateKey, otherKey.ToPkcs8Pem());
+        KeyFiles.WritePrivate(set.OtherPrivateKey, otherKey.ToPkcs8Pem());
 
         new Builder(set, new SamplePeople(new Random(seed)), financeKey, otherKey).Run();
         SetArrivalTimes(outDir);

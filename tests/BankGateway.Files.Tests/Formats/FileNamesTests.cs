@@ -58,4 +58,35 @@ public class FileNamesTests
     {
         Assert.That(FileNames.IsSafeFileName(name), Is.EqualTo(safe));
     }
+
+    [TestCase("HD_522726_ZF2024000123.xml")]
+    [TestCase("HD_522726_ZF2024000123.xml.sig")]
+    [TestCase("RS_522726_ZF2024000123.csv")]
+    [TestCase("RJ_522726_a-B-9.xml")]
+    [TestCase("TH_522726_ZF2024000123.xml.sig")]
+    [TestCase("QS_522726_20240930.xml")]
+    [TestCase("DZ_522726_202409.xml")]
+    [TestCase("DZ_522726_2024.xml.sig")]
+    [TestCase("MB_522726_2024Q3.csv")]
+    public void Outbound_names_are_recognised(string name) => Assert.That(FileNames.IsOutboundFileName(name), Is.True);
+
+    [TestCase("RS_522726_ZF2024000123.csv.mismatch")]
+    [TestCase("RS_522726_ZF2024000123.csv.mismatch.sig")]
+    [TestCase("HD_522726_ZF2024000123.xml.bak")]
+    [TestCase(".HD_522726_ZF2024000123.xml.tmp")]
+    [TestCase("HD_522726_ZF2024000123.csv")]
+    [TestCase("RS_522726_ZF2024000123.xml")]
+    [TestCase("PV_522726_ZF2024000123.xml")]
+    [TestCase("QC_522726_ZF2024000123.csv")]
+    [TestCase("QS_522726_20241332.xml")]
+    [TestCase("HD_52272X_ZF1.xml")]
+    [TestCase("HD_522726_.xml")]
+    [TestCase("HD_522726_ZF_1.xml")]
+    [TestCase("DZ_522726_202413.xml")]
+    [TestCase("DZ_522726_202400.xml")]
+    [TestCase("MB_522726_2024Q5.csv")]
+    [TestCase("MB_522726_2024Q3.xml")]
+    [TestCase(".sig")]
+    [TestCase("")]
+    public void Anything_else_is_not_an_outbound_name(string name) => Assert.That(FileNames.IsOutboundFileName(name), Is.False);
 }

@@ -15,7 +15,27 @@ internal static class SampleFiles
 
     public static string Committed => Path.Combine(RepoRoot(), "interface-samples");
 
-    public static string Key(string name) => Path.Combine(Committed, "keys", name);
+    /// <summary>
+    /// A committed key. git keeps no 0600 mode, and the gateway refuses a private key others may read, so the
+    /// committed private keys are made owner-only first (as the sample generator and keygen write them).
+    /// </summary>
+    public static string Key(string name)
+    {
+        string keys = Path.Combine(Committed, "keys");
+        MakePrivateKeysOwnerOnly(keys);
+        return Path.Combine(keys, name);
+    }
+
+    /// <summary>chmod 600 every *_private.pem / private.pem under <paramref name="folder"/>.</summary>
+    public static void MakePrivateKeysOwnerOnly(string folder)
+    {
+        if (OperatingSystem.IsWindows() || !Directory.Exists(folder)) return;
+        foreach (var file in Directory.EnumerateFiles(folder, "*private*.pem", SearchOption.AllDirectories))
+        {
+            if ((File.GetUnixFileMode(file) & KeyFiles.NotForOthers) != 0)
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
 
     public static Sm2PublicKey FinancePublic => Sm2PublicKey.Load(Key("finance_public.pem"));
 
@@ -30,6 +50,7 @@ internal static class SampleFiles
             File.Copy(file, to);
         }
         SampleSetGenerator.SetArrivalTimes(target);
+        MakePrivateKeysOwnerOnly(target);
         return target;
     }
 

@@ -74,4 +74,33 @@ public sealed class WorkingDayReturnTests
         NextWorkingDay next = calendar.NextWorkingDayAfter(new DateOnly(2027, 6, 30));
         Assert.That((next.Date, next.Covered), Is.EqualTo((new DateOnly(2027, 7, 2), true)), "an operator's calendar import takes effect without a rebuild");
     }
+
+    [Test]
+    public async Task A_calendar_import_reaches_the_running_scheduler_and_repeated_warnings_are_kept_once()
+    {
+        await using var gateway = await DayAsync("return_calendar_reload", new DateOnly(2024, 9, 30));
+        var scheduler = gateway.Get<ReturnScheduler>();
+        var uncovered = await scheduler.DueDateAsync(new DateOnly(2027, 6, 30), CancellationToken.None);
+        Assert.That(uncovered.Covered, Is.False, "2027 is not in the shipped calendar");
+        for (int i = 0; i < 200; i++)
+            await scheduler.DueDateAsync(new DateOnly(2027, 6, 30).AddDays(i % 3), CancellationToken.None);
+        Assert.That(scheduler.Warnings, Has.Count.LessThanOrEqualTo(3), "the same warnings again are not kept again");
+        Assert.That(scheduler.Warnings, Is.Unique);
+
+        // An operator imports 2027 (another process: the CLI's calendar import) while the service runs.
+        string file = Path.Combine(gateway.Work, "cal2027.json");
+        File.WriteAllText(file, """{ "2027": { "holidays": ["2027-07-01"], "workdays": [] } }""");
+        await using (var stream = File.OpenRead(file))
+            await new CalendarStore(gateway.Db).ImportAsync(CalendarJson.Read(stream, "cal2027.json"), CancellationToken.None);
+
+        var next = await scheduler.DueDateAsync(new DateOnly(2027, 6, 30), CancellationToken.None);
+        Assert.That((next.Date, next.Covered), Is.EqualTo((new DateOnly(2027, 7, 2), true)), "the running scheduler uses the imported calendar");
+
+        // A later import changing a day (same number of days) is seen as well.
+        File.WriteAllText(file, """{ "2027": { "holidays": ["2027-07-02"], "workdays": [] } }""");
+        await using (var stream = File.OpenRead(file))
+            await new CalendarStore(gateway.Db).ImportAsync(CalendarJson.Read(stream, "cal2027.json"), CancellationToken.None);
+        next = await scheduler.DueDateAsync(new DateOnly(2027, 6, 30), CancellationToken.None);
+        Assert.That(next.Date, Is.EqualTo(new DateOnly(2027, 7, 1)));
+    }
 }

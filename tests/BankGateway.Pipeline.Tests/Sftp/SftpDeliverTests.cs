@@ -67,6 +67,57 @@ public sealed class SftpDeliverTests : SftpTestFixture
     }
 
     [Test]
+    public async Task A_resend_requested_by_an_operator_uploads_the_files_again()
+    {
+        const string name = "HD_522726_ZF2024000123.xml";
+        using (var channel = _bed.Channel())
+        {
+            WriteAnswer(channel.LocalOutbox, name, "<Receipt/>");
+            await channel.DeliverAsync(CancellationToken.None);
+        }
+        Assert.That(SftpTestBed.Names(_bed.RemoteOutbox), Is.EqualTo(new[] { name, name + ".sig" }));
+
+        // The bureau lost the files and asks for them again; the operator re-sends from the dashboard, which
+        // leaves the identical bytes in place (D35) and marks them for re-sending.
+        File.Delete(Path.Combine(_bed.RemoteOutbox, name));
+        File.Delete(Path.Combine(_bed.RemoteOutbox, name + ".sig"));
+        using var service = _bed.Channel();
+        var outbox = service.LocalOutbox;
+        string before = File.ReadAllText(Path.Combine(outbox, name));
+        BankGateway.Worker.Dashboard.VoucherActions.MarkForResend(outbox, [name]);
+        await service.DeliverAsync(CancellationToken.None);
+
+        Assert.That(SftpTestBed.Names(_bed.RemoteOutbox), Is.EqualTo(new[] { name, name + ".sig" }), "re-sent, not 'already delivered'");
+        Assert.That(File.ReadAllText(Path.Combine(_bed.RemoteOutbox, name)), Is.EqualTo(before));
+        Assert.That(service.Counters.FilesDelivered, Is.EqualTo(2));
+
+        // Delivered once more, it is not sent again by itself.
+        await service.DeliverAsync(CancellationToken.None);
+        Assert.That(service.Counters.FilesDelivered, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task Only_outbound_file_names_and_their_sig_are_delivered_never_a_mismatch_copy()
+    {
+        using var channel = _bed.Channel();
+        WriteAnswer(channel.LocalOutbox, "HD_522726_ZF2024000123.xml", "<Receipt/>");
+        WriteAnswer(channel.LocalOutbox, "QS_522726_20240930.xml", "<Clearing/>");
+        // OutboundFiles sets a differing file aside under <name>.mismatch; other leftovers an operator may leave.
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "RS_522726_ZF2024000123.csv.mismatch"), "differing content");
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "RS_522726_ZF2024000123.csv.mismatch.sig"), "MEUCIQ==\n");
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "HD_522726_ZF2024000123.xml.bak"), "old");
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "notes.txt"), "operator notes");
+        File.WriteAllText(Path.Combine(channel.LocalOutbox, "PV_522726_ZF2024000123.xml"), "not ours to send");
+
+        await channel.DeliverAsync(CancellationToken.None);
+
+        Assert.That(SftpTestBed.Names(_bed.RemoteOutbox), Is.EqualTo(new[]
+        {
+            "HD_522726_ZF2024000123.xml", "HD_522726_ZF2024000123.xml.sig", "QS_522726_20240930.xml", "QS_522726_20240930.xml.sig",
+        }));
+    }
+
+    [Test]
     public async Task Missing_remote_outbox_is_created()
     {
         Directory.Delete(_bed.RemoteOutbox);

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BankGateway.Worker.Dashboard.Pages;
 
-/// <summary>The login form. Five wrong passwords in a row lock the account for 15 minutes.</summary>
+/// <summary>The login form. Five wrong passwords in a row lock the account (any role) for 15 minutes; the message never tells an unknown name from a locked one.</summary>
 public sealed class LoginModel : PageModel
 {
     [BindProperty(SupportsGet = true)]
@@ -16,6 +16,10 @@ public sealed class LoginModel : PageModel
     public string? Name { get; set; }
 
     public string? Error { get; private set; }
+
+    /// <summary>The only message a failed login gets.</summary>
+    public static readonly string FailedMessage =
+        $"用户名或密码错误；连续 {UserStore.MaxFailedLogins} 次错误后账户锁定 {UserStore.LockoutTime.TotalMinutes} 分钟。";
 
     public void OnGet()
     {
@@ -33,9 +37,9 @@ public sealed class LoginModel : PageModel
         var (outcome, user) = await users.CheckPasswordAsync(name, password, HttpContext.RequestAborted);
         if (outcome != LoginOutcome.Success || user is null)
         {
-            Error = outcome == LoginOutcome.Locked
-                ? $"连续 {UserStore.MaxFailedLogins} 次密码错误，账户已锁定 {UserStore.LockoutTime.TotalMinutes} 分钟，请稍后再试或联系管理员解锁。"
-                : "用户名或密码错误。";
+            // One message for an unknown name, a wrong password and a locked account: the form must not tell
+            // which user names exist.
+            Error = FailedMessage;
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }

@@ -44,7 +44,7 @@ public sealed class VoucherModel : DashboardPage
         var v = await Queries.VoucherAsync(Id, ct);
         if (v is null) return false;
         V = v;
-        PageNo = Math.Max(1, PageNo);
+        PageNo = DashboardQueries.ClampPage(PageNo);
         Codes = await Queries.FailureCodesAsync(Id, ct);
         Lines = await Queries.LinesAsync(Id, new LineFilter(LineOutcome, Seq, PageNo), ct);
         History = await Queries.HistoryAsync(v, ct);

@@ -21,7 +21,7 @@ public sealed class VouchersModel : DashboardPage
     public async Task OnGetAsync()
     {
         if (Status is not null && !Display.VoucherStates.Contains(Status)) Status = null;
-        PageNo = Math.Max(1, PageNo);
+        PageNo = DashboardQueries.ClampPage(PageNo);
         (Rows, Rejected) = await Queries.VouchersAsync(new VoucherFilter(Adm, Dept, Subsidy, From, To, Status, PageNo), HttpContext.RequestAborted);
         Bureaus = await Queries.BureausAsync(HttpContext.RequestAborted);
     }

@@ -114,6 +114,14 @@ public sealed partial class ChannelSettings
             if (hostKey is null) throw new SettingsException(K("HostKeySha256"), "required for an Sftp channel (the pinned host key, as `ssh-keygen -lf` prints it)");
             if (!HostKeyPattern().IsMatch(hostKey))
                 throw new SettingsException(K("HostKeySha256"), $"'{hostKey}' is not a fingerprint as `ssh-keygen -lf` prints it: SHA256:<43 base64 characters>");
+            try
+            {
+                BankGateway.Files.Signing.KeyFiles.EnsureOwnerOnly(privateKey, "The SFTP private key");
+            }
+            catch (BankGateway.Files.Signing.KeyFileException e)
+            {
+                throw new SettingsException(K("PrivateKeyFile"), e.Message);
+            }
         }
 
         string inbox = Required("Inbox", kind == KindLocal ? "the local inbox folder" : "the remote inbox folder");

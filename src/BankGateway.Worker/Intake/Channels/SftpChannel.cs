@@ -508,11 +508,13 @@ internal sealed class SftpChannel : IVoucherChannel, IDisposable
         return pending.Count == 0 ? Task.CompletedTask : RunAsync("deliver", (client, t) => DeliverWorkAsync(client, t), ct);
     }
 
-    /// <summary>Outbox files not yet delivered, each file before its own <c>.sig</c>, oldest first.</summary>
+    /// <summary>Outbox files not yet delivered (outbound names only), each file before its own <c>.sig</c>, oldest first.</summary>
     private List<FileInfo> PendingDeliveries()
     {
+        // Only the contract's outbound names and their .sig: a differing file set aside as <name>.mismatch, or
+        // anything else an operator left there, is never sent to the bureau.
         var files = new DirectoryInfo(LocalOutbox).EnumerateFiles()
-            .Where(f => f.LinkTarget is null && !f.Name.StartsWith('.') && !FileNames.IsInProgress(f.Name))
+            .Where(f => f.LinkTarget is null && FileNames.IsOutboundFileName(f.Name))
             .ToDictionary(f => f.Name, StringComparer.Ordinal);
         var order = new List<FileInfo>();
         foreach (var file in files.Values.Where(f => !f.Name.EndsWith(FileNames.SignatureSuffix, StringComparison.Ordinal))
@@ -728,6 +730,14 @@ internal sealed class SftpChannel : IVoucherChannel, IDisposable
             if (_key is not null) return _key;
             string path = _settings.PrivateKeyFile!;
             string? passphrase = Environment.GetEnvironmentVariable(PassphraseVariable);
+            try
+            {
+                BankGateway.Files.Signing.KeyFiles.EnsureOwnerOnly(path, "private key");
+            }
+            catch (BankGateway.Files.Signing.KeyFileException ex)
+            {
+                throw new ChannelConfigurationException(ex.Message, ex);
+            }
             try
             {
                 _key = string.IsNullOrEmpty(passphrase) ? new PrivateKeyFile(path) : new PrivateKeyFile(path, passphrase);
