@@ -136,7 +136,7 @@ public sealed partial class AccountingPagesTests
         // The DZ_ is shown as written, with its SM3 (the file's own digest), and agrees with the database.
         string sm3 = Sm3.HashHex(await File.ReadAllBytesAsync(_dzPath));
         Assert.That(page["sm3"].Replace(" ", "", StringComparison.Ordinal), Is.EqualTo(sm3).IgnoreCase);
-        Assert.That(html, Does.Contain("已生成").And.Contain("与当前数据一致"));
+        Assert.That(WebUtility.HtmlDecode(html), Does.Contain("已生成").And.Contain("与当前数据一致"));
         AssertMasked(html, "/reconciliation");
     }
 
@@ -147,7 +147,7 @@ public sealed partial class AccountingPagesTests
         Assert.That(Fields(august)["dz-missing"], Is.EqualTo("尚未生成"));
         Assert.That(Fields(august)["PendingReturnAmt"], Is.EqualTo("100.00"), "August ends with its F08 line not yet returned");
         string bad = await _http.GetStringAsync("/reconciliation?month=2024-13");
-        Assert.That(bad, Does.Contain("月份格式应为"));
+        Assert.That(WebUtility.HtmlDecode(bad), Does.Contain("月份格式应为"));
     }
 
     [Test]
@@ -289,7 +289,7 @@ public sealed partial class AccountingPagesTests
     [GeneratedRegex("name=\"__af\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryToken();
 
-    [GeneratedRegex("data-field=\"([A-Za-z-]+)\"[^>]*>([^<]*)<")]
+    [GeneratedRegex("data-field=\"([A-Za-z0-9-]+)\"[^>]*>([^<]*)<")]
     private static partial Regex DataField();
 
     [GeneratedRegex("<section class=\"recon\" id=\"recon-522726\".*?</section>", RegexOptions.Singleline)]
