@@ -202,6 +202,15 @@ public sealed partial class AccountingPagesTests
         long orig = await _server.ScalarAsync<long>("select id from vouchers where voucher_no = 'ZF2024000124'");
         string voucher = await _http.GetStringAsync($"/vouchers/{orig}");
         Assert.That(voucher, Does.Contain($"href=\"/lines/{orig}/"));
+        string form = await _http.GetStringAsync("/lookup");
+        var found = await _http.PostAsync("/lookup", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["kind"] = "id", ["value"] = StatementMonth.Meng, ["__af"] = AntiforgeryToken().Match(form).Groups[1].Value,
+        }));
+        string lookup = await found.Content.ReadAsStringAsync();
+        long meng = await _server.ScalarAsync<long>("select voucher_id from voucher_lines where id_number = @id order by voucher_id limit 1", new { id = StatementMonth.Meng });
+        Assert.That(lookup, Does.Contain($"href=\"/lines/{meng}/"), "lookup results link to the trace");
+        AssertMasked(lookup, "/lookup");
         string nav = await _http.GetStringAsync("/");
         Assert.That(nav, Does.Contain("href=\"/reconciliation\"").And.Contain("href=\"/anomalies\""));
 
