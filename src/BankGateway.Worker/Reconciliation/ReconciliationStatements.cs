@@ -42,6 +42,35 @@ internal sealed class ReconciliationStatements(NpgsqlDataSource db, OutboundFile
             throw new StatementRefusedException(
                 $"the period {period.Label} has not ended yet (today is {today:yyyy-MM-dd} China time); its statement can be made from {period.Last.AddDays(1):yyyy-MM-dd}.");
 
+        var outcomes = new List<Outcome>();
+        foreach (var computed in await ComputeAsync(period, ct))
+        {
+            if (computed.Statement is null)
+            {
+                logger.LogWarning("Statements: {File} not written: vouchers of {Period} not completed yet: {Vouchers}", computed.FileName, period.Label, string.Join(", ", computed.Unfinished));
+                outcomes.Add(new Outcome(computed.AdmDivCode, period, computed.FileName, null, false, false, null, computed.Unfinished));
+                continue;
+            }
+            outcomes.Add(await WriteAsync(computed.Statement, computed.FileName, outboxFor(computed.AdmDivCode), ct));
+        }
+        return outcomes;
+    }
+
+    /// <summary>
+    /// One bureau's figures for a period as the DZ_ states them (<see cref="Statement"/>), or, while a voucher of the period is
+    /// unfinished, null with <see cref="Unfinished"/> naming them. <see cref="VoucherIds"/> maps each line's VoucherNo to its id.
+    /// </summary>
+    public sealed record Computed(string AdmDivCode, string FileName, ReconciliationStatement? Statement, IReadOnlyList<string> Unfinished,
+        IReadOnlyDictionary<string, long> VoucherIds);
+
+    /// <summary>
+    /// The figures of every bureau with activity in the period, exactly as <see cref="RunAsync(StatementPeriod, Func{string, string}, CancellationToken)"/>
+    /// writes them (the one place they are computed; the dashboard's 对账 page shows these). Reads only, never writes; does not
+    /// check that the period has ended (the caller says so).
+    /// </summary>
+    public async Task<IReadOnlyList<Computed>> ComputeAsync(StatementPeriod period, CancellationToken ct)
+    {
+        if (period.Kind == PeriodKind.Quarter) throw new ArgumentException("DZ_ statements are monthly or yearly", nameof(period));
         List<VoucherRow> vouchers;
         Dictionary<string, long> cleared;
         await using (var connection = await db.OpenConnectionAsync(ct))
@@ -60,26 +89,34 @@ internal sealed class ReconciliationStatements(NpgsqlDataSource db, OutboundFile
                 """, new { first = period.First, last = period.Last }, cancellationToken: ct))).ToDictionary(c => c.Adm, c => c.Fen, StringComparer.Ordinal);
         }
 
-        var outcomes = new List<Outcome>();
+        var computed = new List<Computed>();
         var bureaus = vouchers.Select(v => v.AdmDivCode).Concat(cleared.Keys).Distinct().Order(StringComparer.Ordinal);
         foreach (var adm in bureaus)
         {
             var mine = vouchers.Where(v => v.AdmDivCode == adm).ToList();
             string fileName = ReconciliationStatementXml.FileName(adm, period);
+            var ids = mine.ToDictionary(v => v.VoucherNo, v => v.Id, StringComparer.Ordinal);
             var unfinished = mine.Where(v => v.Status != "COMPLETED")
                 .OrderBy(v => v.BusinessDate).ThenBy(v => v.VoucherNo, StringComparer.Ordinal)
                 .Select(v => $"{v.VoucherNo} ({v.Status})").ToList();
             if (unfinished.Count > 0)
             {
-                logger.LogWarning("Statements: {File} not written: vouchers of {Period} not completed yet: {Vouchers}", fileName, period.Label, string.Join(", ", unfinished));
-                outcomes.Add(new Outcome(adm, period, fileName, null, false, false, null, unfinished));
+                computed.Add(new Computed(adm, fileName, null, unfinished, ids));
                 continue;
             }
             var statement = ReconciliationStatement.FromLines(adm, period, mine.Select(v => LineOf(v, period)),
                 new Money(cleared.GetValueOrDefault(adm)));
-            outcomes.Add(await WriteAsync(statement, fileName, outboxFor(adm), ct));
+            computed.Add(new Computed(adm, fileName, statement, [], ids));
         }
-        return outcomes;
+        return computed;
+    }
+
+    /// <summary>The bytes of the DZ_ file for <paramref name="statement"/>, as written.</summary>
+    public static byte[] Bytes(ReconciliationStatement statement)
+    {
+        using var buffer = new MemoryStream();
+        ReconciliationStatementXml.Write(statement, buffer);
+        return buffer.ToArray();
     }
 
     private static StatementLine LineOf(VoucherRow v, StatementPeriod period)
@@ -93,12 +130,7 @@ internal sealed class ReconciliationStatements(NpgsqlDataSource db, OutboundFile
 
     private async Task<Outcome> WriteAsync(ReconciliationStatement statement, string fileName, string outbox, CancellationToken ct)
     {
-        byte[] bytes;
-        using (var buffer = new MemoryStream())
-        {
-            ReconciliationStatementXml.Write(statement, buffer);
-            bytes = buffer.ToArray();
-        }
+        byte[] bytes = Bytes(statement);
         string source = $"statement:{statement.AdmDivCode}:{statement.Period.Label}";
         bool differs = await RecordedDiffersAsync(fileName, source, Sm3.HashHex(bytes), ct);
         if (differs)

@@ -4,7 +4,8 @@ namespace BankGateway.Worker.Supervision;
 /// The anomaly rules of contract §15, each one SQL in this one place. Every query takes <c>@from</c>/<c>@to</c>
 /// (business dates of the window), <c>@sharedPhoneMin</c> (A02) and <c>@a05Cutoff</c> (A05: the last return date
 /// whose third working day after it is on or before <c>@to</c>) and returns one row per offending line, at most
-/// once: id_number, account_no, phone, voucher_no, seq_no, amount (yuan text).
+/// once: id_number, account_no, phone, voucher_no, seq_no, amount (yuan text), then voucher_id and row_no (the line's key, for the
+/// dashboard's links; the YC_ file does not carry them).
 /// "Paid" means a payment credit (journal kind P, side C) with its business date in the window.
 /// </summary>
 internal static class AnomalyRules
@@ -21,7 +22,7 @@ internal static class AnomalyRules
             where j.kind = 'P' and j.side = 'C' and j.business_date between @from and @to)
         """;
 
-    private const string Columns = "id_number, account_no, phone, voucher_no, seq_no, amount";
+    private const string Columns = "id_number, account_no, phone, voucher_no, seq_no, amount, voucher_id, row_no";
 
     public static readonly IReadOnlyList<Rule> All =
     [
@@ -36,7 +37,7 @@ internal static class AnomalyRules
             $"""
             with lines as (
                 select l.id_number, l.account_no, l.phone, v.voucher_no, l.seq_no, coalesce(fen_text(l.amount_fen), l.amount_text) as amount,
-                       upper(l.id_number) as id_upper, v.adm_div_code, l.row_no
+                       upper(l.id_number) as id_upper, v.adm_div_code, l.row_no, v.id as voucher_id
                 from vouchers v join voucher_lines l on l.voucher_id = v.id
                 where v.business_date between @from and @to and l.phone <> '')
             select {Columns} from lines
@@ -61,7 +62,8 @@ internal static class AnomalyRules
             """),
         new("A05", "失败明细退回后3个工作日仍未补发也未入账（补发跟踪）",
             """
-            select l.id_number, l.account_no, l.phone, v.voucher_no, l.seq_no, coalesce(fen_text(l.amount_fen), l.amount_text) as amount
+            select l.id_number, l.account_no, l.phone, v.voucher_no, l.seq_no, coalesce(fen_text(l.amount_fen), l.amount_text) as amount,
+                   v.id as voucher_id, l.row_no
             from vouchers v
             join voucher_lines l on l.voucher_id = v.id
             join line_failures f on f.voucher_id = l.voucher_id and f.row_no = l.row_no

@@ -58,6 +58,52 @@ internal sealed class AnomalyRun(NpgsqlDataSource db, CalendarStore calendars, I
         return day;
     }
 
+    /// <summary>One line listed by one rule; personal data already masked but for the last 4 characters (<see cref="TailMask"/>).</summary>
+    public sealed record Finding(AnomalyRules.Rule Rule, string IdNumber, string AccountNo, string Phone, string VoucherNo, string SeqNo, string Amount,
+        long VoucherId, int RowNo);
+
+    /// <summary>
+    /// Every rule over the window in one REPEATABLE READ snapshot, as <see cref="RunAsync"/> lists them (same SQL, same masking),
+    /// without writing a file or an audit entry: the dashboard's 异常线索 page. Only the first <paramref name="keepPerRule"/>
+    /// findings of each rule are kept; the counts are complete.
+    /// </summary>
+    public async Task<(IReadOnlyList<Finding> Findings, IReadOnlyDictionary<string, long> CountByRule)> FindAsync(DateOnly from, DateOnly to,
+        int keepPerRule, CancellationToken ct)
+    {
+        int sharedPhoneMin = SharedPhoneMin;
+        var cutoff = A05Cutoff(await calendars.LoadAsync(ct), to);
+        var counts = AnomalyRules.All.ToDictionary(r => r.Code, _ => 0L);
+        var findings = new List<Finding>();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        await ReadAsync(connection, tx, from, to, sharedPhoneMin, cutoff, f =>
+        {
+            if (counts[f.Rule.Code]++ < keepPerRule) findings.Add(f);
+        }, ct);
+        await tx.CommitAsync(ct);
+        return (findings, counts);
+    }
+
+    private static async Task ReadAsync(NpgsqlConnection connection, NpgsqlTransaction tx, DateOnly from, DateOnly to, int sharedPhoneMin, DateOnly cutoff,
+        Action<Finding> each, CancellationToken ct)
+    {
+        foreach (var rule in AnomalyRules.All)
+        {
+            await using var command = new NpgsqlCommand(rule.Sql, connection, tx) { CommandTimeout = 0 };
+            command.Parameters.AddWithValue("from", from);
+            command.Parameters.AddWithValue("to", to);
+            command.Parameters.AddWithValue("sharedPhoneMin", sharedPhoneMin);
+            command.Parameters.AddWithValue("a05Cutoff", cutoff);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                each(new Finding(rule, TailMask.KeepLast4(reader.GetString(0)), TailMask.KeepLast4(reader.GetString(1)),
+                    TailMask.KeepLast4(reader.GetString(2)), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? "" : reader.GetString(5),
+                    reader.GetInt64(6), reader.GetInt32(7)));
+            }
+        }
+    }
+
     public async Task<Result> RunAsync(DateOnly from, DateOnly to, string outDir, string actor, CancellationToken ct)
     {
         int sharedPhoneMin = SharedPhoneMin;
@@ -71,21 +117,11 @@ internal sealed class AnomalyRun(NpgsqlDataSource db, CalendarStore calendars, I
         {
             await using var tx = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, token);
             await using var csv = new EscapedCsvWriter(stream, Header, leaveOpen: true);
-            foreach (var rule in AnomalyRules.All)
+            await ReadAsync(connection, tx, from, to, sharedPhoneMin, cutoff, f =>
             {
-                await using var command = new NpgsqlCommand(rule.Sql, connection, tx) { CommandTimeout = 0 };
-                command.Parameters.AddWithValue("from", from);
-                command.Parameters.AddWithValue("to", to);
-                command.Parameters.AddWithValue("sharedPhoneMin", sharedPhoneMin);
-                command.Parameters.AddWithValue("a05Cutoff", cutoff);
-                await using var reader = await command.ExecuteReaderAsync(token);
-                while (await reader.ReadAsync(token))
-                {
-                    csv.Write([rule.Code, rule.Description, TailMask.KeepLast4(reader.GetString(0)), TailMask.KeepLast4(reader.GetString(1)),
-                        TailMask.KeepLast4(reader.GetString(2)), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? "" : reader.GetString(5)]);
-                    counts[rule.Code]++;
-                }
-            }
+                csv.Write([f.Rule.Code, f.Rule.Description, f.IdNumber, f.AccountNo, f.Phone, f.VoucherNo, f.SeqNo, f.Amount]);
+                counts[f.Rule.Code]++;
+            }, token);
             csv.Flush();
             await tx.CommitAsync(token);
         }, ct);

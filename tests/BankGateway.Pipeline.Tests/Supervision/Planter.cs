@@ -20,10 +20,10 @@ internal sealed class Planter(NpgsqlDataSource db)
         return await connection.ExecuteScalarAsync<long>("""
             insert into vouchers (adm_div_code, voucher_no, content_sm3, status, business_date, received_at, completed_at, vt_code, st_year, vou_date,
                                   dept_code, dept_name, subsidy_code, subsidy_name, period, pay_acct_no, pay_acct_name, fund_channel, return_acct_no,
-                                  return_acct_name, pay_amt_fen, detail_count, detail_file, detail_file_sm3, detail_encoding)
+                                  return_acct_name, pay_amt_fen, detail_count, detail_file, detail_file_sm3, detail_encoding, payment_key)
             values (@admDivCode, @voucherNo, md5(@voucherNo), 'COMPLETED', @businessDate, @at, @at, '5201', 2024, @businessDate,
                     '105001', @dept, 'MZ001', @subsidy, @period, '2401009900012345', '民政局零余额账户', 'TREASURY', '2401009900000001',
-                    '财政局国库单一账户', 0, 0, 'QC_' || @voucherNo || '.csv', md5(@voucherNo), 'UTF-8')
+                    '财政局国库单一账户', 0, 0, 'QC_' || @voucherNo || '.csv', md5(@voucherNo), 'UTF-8', @dept || '|' || @subsidy || '|' || @period)
             returning id
             """, new { admDivCode, voucherNo, businessDate, dept, subsidy, period, at = businessDate.ToDateTime(new TimeOnly(2, 0), DateTimeKind.Utc) });
     }
