@@ -20,6 +20,9 @@ public sealed class DashboardOptions
     /// </summary>
     public string? ResendOutbox { get; init; }
 
+    /// <summary><c>Gateway:Dashboard:BankName</c>: the bank's name printed on counter statements (default 代理银行).</summary>
+    public string BankName { get; init; } = "代理银行";
+
     public static DashboardOptions From(IConfiguration configuration)
     {
         var s = configuration.GetSection(Section);
@@ -28,6 +31,7 @@ public sealed class DashboardOptions
             PollSeconds = Int(s["PollSeconds"], "Gateway:Dashboard:PollSeconds", 1, 60) ?? 3,
             SessionMinutes = Int(s["SessionMinutes"], "Gateway:Dashboard:SessionMinutes", 1, 24 * 60) ?? 30,
             ResendOutbox = string.IsNullOrWhiteSpace(s["ResendOutbox"]) ? null : s["ResendOutbox"],
+            BankName = string.IsNullOrWhiteSpace(s["BankName"]) ? "代理银行" : s["BankName"]!.Trim(),
         };
     }
 

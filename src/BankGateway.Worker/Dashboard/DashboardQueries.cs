@@ -113,8 +113,17 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
              order by v.business_date, v.id limit 50)
             """, new { today = clock.Today }, cancellationToken: ct))).ToList();
 
+        // SMS notices: attempts counts every POST, the acknowledged one included, so failed = attempts - sent.
+        var sms = await connection.QuerySingleAsync<SmsTile>(new CommandDefinition("""
+            select count(*) filter (where state = 'PENDING') as pending, count(*) filter (where state = 'SENT') as sent,
+                   (coalesce(sum(attempts), 0) - count(*) filter (where state = 'SENT'))::bigint as failedattempts,
+                   min(created_at) filter (where state = 'PENDING') as oldestpending
+            from sms_notices
+            """, cancellationToken: ct));
+
         return new Overview
         {
+            Sms = sms,
             Days = days,
             Active = active,
             ReturnsDue = returnsDue,
