@@ -59,6 +59,8 @@ public sealed class CounterStatementTests
         await _server.Get<CatalogueImport>().ImportAsync(Path.Combine(samples, "catalogue.csv"), CancellationToken.None);
         await _server.Get<AccountMaster>().ImportAsync(Path.Combine(samples, "accounts.csv"), null, CancellationToken.None);
         await _server.Get<LocalPipeline>().RunOnceAsync(Path.Combine(samples, "inbox"), _server.Outbox, _ => SampleFiles.FinancePublic, BusinessDate, null, CancellationToken.None);
+        await _server.Get<AccountMaster>().ImportAsync(Path.Combine(samples, "accounts-fix.csv"), null, CancellationToken.None);
+        await _server.Get<LocalPipeline>().RunOnceAsync(Path.Combine(samples, "inbox-reissue"), _server.Outbox, _ => SampleFiles.FinancePublic, BusinessDate, null, CancellationToken.None);
         _financeKey = Sm2PrivateKey.Load(SampleFiles.Key("finance_private.pem"));
         await RunVoucherAsync("ZF2024910001", "2024-09", importAccounts: true);
         await RunVoucherAsync("ZF2024910002", "2024-08", importAccounts: false);
@@ -208,6 +210,15 @@ public sealed class CounterStatementTests
         await page.WaitForSelectorAsync("#statement-entries");
         Assert.That(await page.InnerTextAsync("#statement-holder"), Does.Contain(Id).And.Contain(LargeVoucher.Name(Person)));
         Assert.That(await AuditCountAsync("statement.reveal", "op"), Is.EqualTo(1));
+
+        // 潘明坤 of the sample day: paid by ZF2024000123, F07 in ZF2024000124 line 12, re-issued by ZF2024000301 line 2 (F07 again).
+        await QueryAsync(page, "id", "522726199503168355");
+        string sample = await page.InnerTextAsync("#statement-entries");
+        Assert.That(sample, Does.Contain("ZF2024000123").And.Contain("331.00"));
+        Assert.That(sample, Does.Contain("已由 ZF2024000301 序号 2 补发"), "the failed line links to its re-issue");
+        Assert.That(sample, Does.Contain("补发原凭证 ZF2024000124 序号 12"), "the re-issue links to the line it re-issues");
+        Assert.That(Regex.Count(sample, "F07 重复发放"), Is.EqualTo(2));
+        Assert.That(await page.InnerTextAsync("#statement-total"), Is.EqualTo("331.00"));
 
         // The viewer's POST to the reveal handler is refused by the server, whatever it carries.
         var reader = await LoginAsync("reader");
