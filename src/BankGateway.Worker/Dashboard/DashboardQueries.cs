@@ -113,13 +113,14 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
              order by v.business_date, v.id limit 50)
             """, new { today = clock.Today }, cancellationToken: ct))).ToList();
 
-        // SMS notices: attempts counts every POST, the acknowledged one included, so failed = attempts - sent.
-        var sms = await connection.QuerySingleAsync<SmsTile>(new CommandDefinition("""
-            select count(*) filter (where state = 'PENDING') as pending, count(*) filter (where state = 'SENT') as sent,
-                   (coalesce(sum(attempts), 0) - count(*) filter (where state = 'SENT'))::bigint as failedattempts,
-                   min(created_at) filter (where state = 'PENDING') as oldestpending
-            from sms_notices
+        // SMS notices: pending and the oldest through the partial pending index (the query the metrics use); attempts
+        // counts every POST, the acknowledged one included, so failed attempts = attempts - sent.
+        var (smsPending, smsOldest) = await connection.QuerySingleAsync<(long, DateTime?)>(new CommandDefinition(
+            Notices.SmsNoticeSql.Pending, cancellationToken: ct));
+        var (smsSent, smsAttempts) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
+            select count(*) filter (where state = 'SENT')::bigint, coalesce(sum(attempts), 0)::bigint from sms_notices
             """, cancellationToken: ct));
+        var sms = new SmsTile { Pending = smsPending, OldestPending = smsOldest, Sent = smsSent, FailedAttempts = smsAttempts - smsSent };
 
         return new Overview
         {

@@ -25,7 +25,7 @@ public sealed class StatementModel : DashboardPage
     public Statement Result { get; private set; } = new();
     public string? Error { get; private set; }
     public string BankName => HttpContext.RequestServices.GetRequiredService<DashboardOptions>().BankName;
-    public string PrintedAt => DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+    public string PrintedAt => HttpContext.RequestServices.GetRequiredService<Hosting.GatewayClock>().UtcNow.ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
 
     private StatementQueries Statements => HttpContext.RequestServices.GetRequiredService<StatementQueries>();
 
@@ -131,7 +131,7 @@ public sealed class StatementModel : DashboardPage
 
     public static string ReturnText(StatementEntry e) => e.ReturnStatus switch
     {
-        "EXECUTED" => $"已退回 {Display.Time(e.ReturnExecutedAt)[..Math.Min(10, Display.Time(e.ReturnExecutedAt).Length)]}",
+        "EXECUTED" => $"已退回 {Display.Time(e.ReturnExecutedAt).Split(' ')[0]}",
         "SCHEDULED" => $"待退回（{Display.Date(e.ReturnDue)}）",
         _ => "",
     };
