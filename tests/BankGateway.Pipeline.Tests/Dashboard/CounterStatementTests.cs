@@ -174,6 +174,10 @@ public sealed class CounterStatementTests
 
         await page.ClickAsync("#statement-print button[type=submit]");
         await page.WaitForSelectorAsync("#print-now");
+        // The print view's button prints (window.print, from the page's own script: no inline script under the CSP).
+        await page.EvaluateAsync("() => { window.__printed = 0; window.print = () => { window.__printed++; }; }");
+        await page.ClickAsync("#print-now");
+        Assert.That(await page.EvaluateAsync<int>("() => window.__printed"), Is.EqualTo(1));
         AssertNoFullNumbers(await page.ContentAsync(), "print view");
         string pdfPath = Path.Combine(_server.Work, "statement.pdf");
         await page.PdfAsync(new PagePdfOptions { Path = pdfPath, PrintBackground = false });
@@ -247,6 +251,14 @@ public sealed class CounterStatementTests
         }
         Assert.That(await _server.ScalarAsync<long>("select count(*) from audit_log where action like 'statement.%'"), Is.EqualTo(before), "a GET searches nothing");
 
+        var anonymous = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = _server.BaseUrl });
+        _contexts.Add(anonymous);
+        foreach (var path in new[] { "/statement", "/mb" })
+        {
+            var response = await anonymous.APIRequest.GetAsync(path, new APIRequestContextOptions { MaxRedirects = 0 });
+            Assert.That(response.Status, Is.EqualTo(302), path + " needs a login");
+        }
+
         var form = page.Context.APIRequest.CreateFormData();
         form.Set("kind", "id");
         form.Set("value", Id);
@@ -279,6 +291,12 @@ public sealed class CounterStatementTests
         var reader = await LoginAsync("reader");
         await reader.GotoAsync("/mb");
         Assert.That(await reader.Locator("#mb-files button").CountAsync(), Is.Zero);
+        var form = reader.Context.APIRequest.CreateFormData();
+        form.Set("__af", await reader.InputValueAsync("header form input[name=__af]"));
+        form.Set("name", name);
+        form.Set("sig", "false");
+        var refused = await reader.Context.APIRequest.PostAsync("/mb?handler=Download", new APIRequestContextOptions { Form = form, MaxRedirects = 0 });
+        Assert.That(refused.Status, Is.EqualTo(403), "a viewer's download is refused by the server");
 
         await File.AppendAllTextAsync(archive, "篡改\n");
         await page.GotoAsync("/mb");
