@@ -217,6 +217,16 @@ public sealed class Overview
     public long LinesLastHour { get; init; }
     public long LinesLast5Minutes { get; init; }
     public DateTime At { get; init; }
+    public SmsTile Sms { get; init; } = new();
+}
+
+/// <summary>SMS notices (contract §16) on the overview: pending, sent, failed attempts, the oldest pending notice's creation time.</summary>
+public sealed class SmsTile
+{
+    public long Pending { get; init; }
+    public long Sent { get; init; }
+    public long FailedAttempts { get; init; }
+    public DateTime? OldestPending { get; init; }
 }
 
 /// <summary>The small JSON the pages poll: state counts and the progress of the vouchers on screen.</summary>

@@ -26,6 +26,9 @@ public sealed class DashboardOptions
     /// </summary>
     public string? ResendOutbox { get; init; }
 
+    /// <summary><c>Gateway:Dashboard:BankName</c>: the bank's name printed on counter statements (default 代理银行).</summary>
+    public string BankName { get; init; } = "代理银行";
+
     public static DashboardOptions From(IConfiguration configuration)
     {
         var s = configuration.GetSection(Section);
@@ -35,6 +38,7 @@ public sealed class DashboardOptions
             SessionMinutes = Int(s["SessionMinutes"], "Gateway:Dashboard:SessionMinutes", 1, 24 * 60) ?? 30,
             SessionAbsoluteHours = Int(s["SessionAbsoluteHours"], "Gateway:Dashboard:SessionAbsoluteHours", 1, 168) ?? 8,
             ResendOutbox = string.IsNullOrWhiteSpace(s["ResendOutbox"]) ? null : s["ResendOutbox"],
+            BankName = string.IsNullOrWhiteSpace(s["BankName"]) ? "代理银行" : s["BankName"]!.Trim(),
         };
     }
 

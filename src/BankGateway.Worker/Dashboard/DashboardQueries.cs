@@ -122,8 +122,18 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
              order by v.business_date, v.id limit 50)
             """, new { today = clock.Today }, cancellationToken: ct))).ToList();
 
+        // SMS notices: pending and the oldest through the partial pending index (the query the metrics use); attempts
+        // counts every POST, the acknowledged one included, so failed attempts = attempts - sent.
+        var (smsPending, smsOldest) = await connection.QuerySingleAsync<(long, DateTime?)>(new CommandDefinition(
+            Notices.SmsNoticeSql.Pending, cancellationToken: ct));
+        var (smsSent, smsAttempts) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition("""
+            select count(*) filter (where state = 'SENT')::bigint, coalesce(sum(attempts), 0)::bigint from sms_notices
+            """, cancellationToken: ct));
+        var sms = new SmsTile { Pending = smsPending, OldestPending = smsOldest, Sent = smsSent, FailedAttempts = smsAttempts - smsSent };
+
         return new Overview
         {
+            Sms = sms,
             Days = days,
             Active = active,
             ReturnsDue = returnsDue,

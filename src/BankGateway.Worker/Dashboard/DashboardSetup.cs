@@ -32,6 +32,7 @@ public static class DashboardSetup
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton<DashboardQueries>();
+        services.AddSingleton<StatementQueries>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<VoucherActions>();
 

@@ -40,6 +40,7 @@ public static class Display
         "RJ" => "拒绝通知 RJ_",
         "TH" => "退回通知 TH_",
         "QS" => "清算申请 QS_",
+        "MB" => "明白条 MB_",
         _ => kind,
     };
 
@@ -59,6 +60,11 @@ public static class Display
         "channel.retry" => "立即重试通道",
         "reveal" => "查看完整信息",
         "lookup" => "受益人查询",
+        "statement.query" => "对账单查询",
+        "statement.reveal" => "对账单查看完整信息",
+        "statement.print" => "打印对账单",
+        "mb.download" => "下载明白条",
+        "mb.refused" => "明白条校验不符，拒绝下载",
         "user.add" => "新增用户",
         "user.update" => "修改用户",
         "user.remove" => "删除用户",

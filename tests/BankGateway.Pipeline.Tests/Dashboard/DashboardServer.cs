@@ -36,7 +36,7 @@ internal sealed class DashboardServer : IAsyncDisposable
 
     public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<DashboardServer> StartAsync(string connectionString)
+    public static async Task<DashboardServer> StartAsync(string connectionString, IReadOnlyDictionary<string, string?>? extra = null)
     {
         string work = Directory.CreateTempSubdirectory("bg-dashboard-").FullName;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = work, EnvironmentName = "Production", Args = [] });
@@ -48,6 +48,7 @@ internal sealed class DashboardServer : IAsyncDisposable
             ["Gateway:Dashboard:PollSeconds"] = "1",
             ["Gateway:Dashboard:ResendOutbox"] = Path.Combine(work, "resend"),
         });
+        if (extra is not null) builder.Configuration.AddInMemoryCollection(extra);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls("http://127.0.0.1:0");

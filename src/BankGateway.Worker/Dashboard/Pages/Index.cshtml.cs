@@ -12,6 +12,14 @@ public sealed class IndexModel : DashboardPage
 
     public long Count(string key) => Summary?.Counts.GetValueOrDefault(key) ?? 0;
 
+    /// <summary>How long ago (from now) a notice was created, for the SMS tile: 分钟 / 小时 / 天.</summary>
+    public string Age(DateTime createdUtc)
+    {
+        var age = DateTime.UtcNow - DateTime.SpecifyKind(createdUtc, DateTimeKind.Utc);
+        if (age < TimeSpan.Zero) age = TimeSpan.Zero;
+        return age.TotalMinutes < 60 ? $"{(int)age.TotalMinutes} 分钟前" : age.TotalHours < 48 ? $"{(int)age.TotalHours} 小时前" : $"{(int)age.TotalDays} 天前";
+    }
+
     public string? CircuitState(string adm) => HttpContext.RequestServices.GetService<IChannelControl>()?.CircuitState(adm);
 
     public async Task OnGetAsync()
