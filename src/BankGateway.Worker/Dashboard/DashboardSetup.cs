@@ -34,6 +34,7 @@ public static class DashboardSetup
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<VoucherActions>();
+        services.AddSingleton<DualControl>();
 
         services.AddRazorPages(o =>
         {

@@ -63,6 +63,13 @@ public static class Display
         "user.update" => "修改用户",
         "user.remove" => "删除用户",
         "user.unlock" => "解除锁定",
+        "approval.request" => "申请复核",
+        "approval.approve" => "复核批准",
+        "approval.reject" => "复核驳回",
+        "approval.refused" => "复核被拒绝",
+        "approval.expire" => "复核申请过期",
+        "approval.execute" => "复核后执行",
+        "quarantine.release" => "解除隔离",
         _ => action,
     };
 }
