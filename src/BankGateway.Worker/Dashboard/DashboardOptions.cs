@@ -41,7 +41,7 @@ public sealed class DashboardOptions
         var dual = s.GetSection("DualControl");
         var known = new HashSet<string>(DualControlActions.All.Concat(["ExpiryHours", "RevealMinutes"]), StringComparer.OrdinalIgnoreCase);
         foreach (var child in dual.GetChildren())
-            if (!known.Contains(child.Key))
+            if (!known.Contains(child.Key) && !child.Key.StartsWith("//", StringComparison.Ordinal))
                 throw new SettingsException(child.Path, $"unknown action; one of {string.Join(", ", DualControlActions.All)}, ExpiryHours, RevealMinutes");
         return new DashboardOptions
         {

@@ -253,7 +253,7 @@ public sealed partial class DualControlTests
         form.Set("request", request.ToString());
         form.Set("confirm", "true");
         var forged = await a.Context.APIRequest.PostAsync("/approvals?handler=Approve", new APIRequestContextOptions { Form = form });
-        Assert.That(await forged.TextAsync(), Does.Contain("不能批准自己提交的申请"));
+        Assert.That(WebUtility.HtmlDecode(await forged.TextAsync()), Does.Contain("不能批准自己提交的申请"));
         Assert.That(await StatusAsync(), Is.EqualTo("HELD"));
 
         var b = await BrowserLoginAsync(browser, "opb");
