@@ -213,6 +213,25 @@ public sealed partial class DualControlTests
     }
 
     [Test]
+    public async Task A_quarantine_release_is_requested_and_executed_on_approval_with_both_names()
+    {
+        long held = await _server.ScalarAsync<long>("""
+            insert into quarantine (kind, set_key, adm_div_code, voucher_no, file_name, error, created_at)
+            values ('SET', 'PV_522726_ZF2024919999.xml:dual', '522726', 'ZF2024919999', 'PV_522726_ZF2024919999.xml', 'test fault', now()) returning id
+            """);
+        using var a = await LoginAsync(_server.BaseUrl, "opa");
+        using var b = await LoginAsync(_server.BaseUrl, "opb");
+        string page = await a.PostAsync("/", "ReleaseQuarantine", new() { ["id"] = held.ToString(), ["confirm"] = "true", ["reason"] = "已修复文件" });
+        Assert.That(page, Does.Contain("已提交复核申请"));
+        Assert.That(await _server.ScalarAsync<bool>("select released_at is null from quarantine where id = @held", new { held }), Is.True);
+        long request = await LatestRequestAsync();
+        Assert.That(await a.PostAsync("/approvals", "Approve", new() { ["request"] = request.ToString(), ["confirm"] = "true" }), Does.Contain("不能批准自己"));
+        Assert.That(await _server.ScalarAsync<bool>("select released_at is null from quarantine where id = @held", new { held }), Is.True);
+        Assert.That(await b.PostAsync("/approvals", "Approve", new() { ["request"] = request.ToString(), ["confirm"] = "true" }), Does.Contain("已解除隔离"));
+        Assert.That(await _server.ScalarAsync<string>("select released_by from quarantine where id = @held", new { held }), Does.Contain("opb").And.Contain("opa"));
+    }
+
+    [Test]
     public async Task With_dual_control_off_the_release_executes_at_once()
     {
         await using var off = await DashboardServer.StartAsync(_connectionString);
@@ -240,12 +259,12 @@ public sealed partial class DualControlTests
         await a.FillAsync("#release-form input[name=reason]", "财政已书面确认");
         await a.CheckAsync("#release-form input[name=confirm]");
         await a.ClickAsync("#release-form button[type=submit]");
-        await Assertions.Expect(a.Locator(".flash")).ToContainTextAsync("已提交复核申请");
+        Assert.That(await (await a.WaitForSelectorAsync(".flash"))!.TextContentAsync(), Does.Contain("已提交复核申请"));
         long request = await LatestRequestAsync();
 
         // A sees no approve form for their own request; a POST built from another page's token is refused by the server.
         await a.GotoAsync("/approvals");
-        await Assertions.Expect(a.Locator($"tr[data-request='{request}'] .own-request")).ToBeVisibleAsync();
+        await a.WaitForSelectorAsync($"tr[data-request='{request}'] .own-request");
         Assert.That(await a.Locator($"tr[data-request='{request}'] form.approve-form").CountAsync(), Is.Zero);
         string token = await a.InputValueAsync("input[name=__af]");
         var form = a.Context.APIRequest.CreateFormData();
@@ -261,10 +280,10 @@ public sealed partial class DualControlTests
         var row = b.Locator($"tr[data-request='{request}']");
         await row.Locator("form.approve-form input[name=confirm]").CheckAsync();
         await row.Locator("form.approve-form button[type=submit]").ClickAsync();
-        await Assertions.Expect(b.Locator("#approval-flash")).ToContainTextAsync($"已批准 opa 的申请 #{request}");
+        Assert.That(await (await b.WaitForSelectorAsync("#approval-flash"))!.TextContentAsync(), Does.Contain($"已批准 opa 的申请 #{request}"));
         Assert.That(await StatusAsync(), Is.EqualTo("RECEIVED"));
         await b.GotoAsync($"/vouchers/{_voucherId}#history");
-        await Assertions.Expect(b.Locator("#history")).ToContainTextAsync("复核批准 opa 的申请");
+        Assert.That(await b.Locator("#history").TextContentAsync(), Does.Contain("复核批准 opa 的申请"));
     }
 
     private async Task<IPage> BrowserLoginAsync(IBrowser browser, string user)
