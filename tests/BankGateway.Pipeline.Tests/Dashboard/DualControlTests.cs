@@ -280,7 +280,11 @@ public sealed partial class DualControlTests
         var row = b.Locator($"tr[data-request='{request}']");
         await row.Locator("form.approve-form input[name=confirm]").CheckAsync();
         await row.Locator("form.approve-form button[type=submit]").ClickAsync();
-        Assert.That(await (await b.WaitForSelectorAsync("#approval-flash"))!.TextContentAsync(), Does.Contain($"已批准 opa 的申请 #{request}"));
+        // Once approved the request leaves the pending list.
+        await b.Locator($"tr[data-request='{request}']").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Detached });
+        var flash = b.Locator("#approval-flash");
+        if (await flash.CountAsync() == 0) Assert.Fail($"no message after the approval at {b.Url}: {await b.Locator("main").InnerTextAsync()}");
+        Assert.That(await flash.TextContentAsync(), Does.Contain($"已批准 opa 的申请 #{request}"));
         Assert.That(await StatusAsync(), Is.EqualTo("RECEIVED"));
         await b.GotoAsync($"/vouchers/{_voucherId}#history");
         Assert.That(await b.Locator("#history").TextContentAsync(), Does.Contain("复核批准 opa 的申请"));
