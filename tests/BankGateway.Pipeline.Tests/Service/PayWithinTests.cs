@@ -89,3 +89,30 @@ public sealed class PayWithinTests
         Assert.That(() => ChannelSettings.ReadAll(wrong), Throws.TypeOf<SettingsException>());
     }
 }
+
+/// <summary>DeadlineWatch applies each bureau's own PayWithin (sample day: voucher received 2024-09-30, National Day after it).</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class PayWithinDeadlineWatchTests
+{
+    [Test]
+    public async Task A_channel_with_three_calendar_days_is_at_risk_during_the_holiday()
+    {
+        var (gateway, _) = await ReturnsJobTests.SampleDayAsync("pay_within_watch");
+        await using var _g = gateway;
+        await gateway.ScalarAsync<long>("""
+            update vouchers set status = 'HELD', received_at = '2024-09-30T10:00:00+08:00'
+            where voucher_no = 'ZF2024000125' returning id
+            """);
+        string adm = await gateway.ScalarAsync<string>("select adm_div_code from vouchers where voucher_no = 'ZF2024000125'");
+        var calendarDays = new BankGateway.Worker.Hosting.Service.DeadlineWatch(gateway.Db, gateway.Get<BankGateway.Worker.Returns.CalendarStore>(), gateway.Get<GatewayClock>(),
+            new DeadlineRules(new Dictionary<string, PayWithin> { [adm] = new(3, false) }));
+        var workingDays = new BankGateway.Worker.Hosting.Service.DeadlineWatch(gateway.Db, gateway.Get<BankGateway.Worker.Returns.CalendarStore>(), gateway.Get<GatewayClock>());
+
+        ReturnsJobTests.SetChinaTime(gateway, 10, 3, 12, 0);
+        var risk = await calendarDays.MeasureAsync(CancellationToken.None);
+        Assert.That(risk.VouchersAtRisk.Select(v => (v.VoucherNo, v.Deadline)), Is.EqualTo(new[] { ("ZF2024000125", new DateOnly(2024, 10, 3)) }));
+        Assert.That(BankGateway.Worker.Hosting.Service.DeadlineWatch.ByChannel(risk), Is.EqualTo(new Dictionary<string, int> { [adm] = 1 }));
+        Assert.That((await workingDays.MeasureAsync(CancellationToken.None)).VouchersAtRisk, Is.Empty, "2WD: not before 10-09");
+    }
+}
