@@ -232,6 +232,23 @@ public sealed partial class DualControlTests
     }
 
     [Test]
+    public async Task The_overview_lists_an_open_voucher_past_its_pay_within_deadline_as_a_deadline_risk()
+    {
+        using var reader = await LoginAsync(_server.BaseUrl, "reader");
+        Assert.That(await reader.GetAsync("/"), Does.Not.Contain("时限风险</td>"), "received today: within 2WD");
+        await _server.ExecuteAsync("update vouchers set received_at = '2024-09-30T10:00:00+08:00' where id = @id", new { id = _voucherId });
+        try
+        {
+            string page = await reader.GetAsync("/");
+            Assert.That(page, Does.Contain("时限风险</td>").And.Contain("应于 2024-10-09 前完成（收到后第 2 个工作日）"));
+        }
+        finally
+        {
+            await _server.ExecuteAsync("update vouchers set received_at = now() where id = @id", new { id = _voucherId });
+        }
+    }
+
+    [Test]
     public async Task With_dual_control_off_the_release_executes_at_once()
     {
         await using var off = await DashboardServer.StartAsync(_connectionString);
