@@ -1,4 +1,6 @@
 using BankGateway.Worker.Hosting;
+using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Returns;
 using Dapper;
 using Npgsql;
 
@@ -15,7 +17,7 @@ public sealed record LineFilter(string Outcome, string? SeqNo, int Page);
 /// counters (kept by the posting transaction) and small tables only; no query here scans voucher_lines
 /// beyond one voucher's primary-key range or one person's index entries.
 /// </summary>
-public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, GatewaySettings settings)
+public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, GatewaySettings settings, IServiceProvider? services = null)
 {
     public const int PageSize = 50;
 
@@ -137,7 +139,7 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
             Days = days,
             Active = active,
             ReturnsDue = returnsDue,
-            Risks = [.. alarms, .. Risks(active, returnsDue)],
+            Risks = [.. alarms, .. Risks(active, returnsDue, await CalendarAsync(ct), Rules)],
             Channels = channels,
             LinesLastHour = hour,
             LinesLast5Minutes = five,
@@ -149,7 +151,13 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
     /// Deadlines at risk: a return past its due day (or due today after Gateway:ReturnTime) not yet
     /// executed; a voucher of an earlier business day still not completed; a held voucher (it waits for an operator).
     /// </summary>
-    private List<RiskRow> Risks(IReadOnlyList<VoucherRow> active, IReadOnlyList<VoucherRow> returnsDue)
+    private DeadlineRules Rules => services?.GetService(typeof(DeadlineRules)) as DeadlineRules ?? DeadlineRules.Default;
+
+    private async Task<BankGateway.Domain.Calendar.WorkingDayCalendar?> CalendarAsync(CancellationToken ct) =>
+        services?.GetService(typeof(CalendarStore)) is CalendarStore store ? await store.LoadAsync(ct) : null;
+
+    private List<RiskRow> Risks(IReadOnlyList<VoucherRow> active, IReadOnlyList<VoucherRow> returnsDue,
+        BankGateway.Domain.Calendar.WorkingDayCalendar? calendar, DeadlineRules rules)
     {
         var today = clock.Today;
         var chinaNow = TimeOnly.FromDateTime(clock.UtcNow.ToOffset(TimeSpan.FromHours(8)).DateTime);
@@ -164,6 +172,12 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
         }
         foreach (var v in active.Where(v => v.Status != "COMPLETED"))
         {
+            // 时限风险: not completed by its bureau's PayWithin deadline (Gateway:Channels:<n>:PayWithin, default 2WD).
+            var payWithin = rules.For(v.AdmDivCode);
+            var received = DateOnly.FromDateTime(new DateTimeOffset(DateTime.SpecifyKind(v.ReceivedAt, DateTimeKind.Utc)).ToOffset(TimeSpan.FromHours(8)).DateTime);
+            if (calendar is not null && payWithin.DeadlineAfter(calendar, received) is var deadline && today >= deadline)
+                risks.Add(new RiskRow { Kind = "时限风险", VoucherId = v.Id, Subject = $"{v.AdmDivCode}/{v.VoucherNo}", Day = deadline,
+                    Detail = $"应于 {Display.Date(deadline)} 前完成（{Display.PayWithin(payWithin)}），当前为{Display.State(v.Status)}" });
             if (v.Status == "HELD")
                 risks.Add(new RiskRow { Kind = "暂停中", VoucherId = v.Id, Subject = $"{v.AdmDivCode}/{v.VoucherNo}", Day = v.BusinessDate, Detail = "已暂停入账，等待操作员恢复" });
             else if (v.BusinessDate < today)

@@ -35,6 +35,7 @@ public static class DashboardSetup
         services.AddSingleton<StatementQueries>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<VoucherActions>();
+        services.AddSingleton<DualControl>();
 
         services.AddRazorPages(o =>
         {

@@ -44,6 +44,9 @@ public static class Display
         _ => kind,
     };
 
+    /// <summary>A channel's payment deadline in words: 2WD → 收到后第 2 个工作日, 3D → 收到后第 3 个自然日.</summary>
+    public static string PayWithin(Intake.Channels.PayWithin p) => $"收到后第 {p.Days} 个{(p.WorkingDays ? "工作日" : "自然日")}";
+
     public static string Action(string action) => action switch
     {
         "login" => "登录",
@@ -69,6 +72,13 @@ public static class Display
         "user.update" => "修改用户",
         "user.remove" => "删除用户",
         "user.unlock" => "解除锁定",
+        "approval.request" => "申请复核",
+        "approval.approve" => "复核批准",
+        "approval.reject" => "复核驳回",
+        "approval.refused" => "复核被拒绝",
+        "approval.expire" => "复核申请过期",
+        "approval.execute" => "复核后执行",
+        "quarantine.release" => "解除隔离",
         _ => action,
     };
 }

@@ -34,7 +34,18 @@ public sealed class UserStore(NpgsqlDataSource db, GatewayClock clock)
         if (!IsValidName(name)) throw new ArgumentException($"user name '{name}' must be 1–64 letters, digits, '.', '_' or '-'", nameof(name));
         if (!Roles.IsValid(role)) throw new ArgumentException($"role '{role}' must be viewer, operator or admin", nameof(role));
         if (string.IsNullOrEmpty(password)) throw new ArgumentException("the password is empty", nameof(password));
-        string hash = Hasher.HashPassword(null!, password);
+        return await AddOrUpdateHashedAsync(name, role, HashPassword(password), actor, ct);
+    }
+
+    /// <summary>The stored form of a password (a dual-control request carries this, never the password).</summary>
+    public static string HashPassword(string password) => Hasher.HashPassword(null!, password);
+
+    /// <summary>As <see cref="AddOrUpdateAsync"/> with the password already hashed (an approved dual-control request).</summary>
+    public async Task<bool> AddOrUpdateHashedAsync(string name, string role, string hash, string actor, CancellationToken ct)
+    {
+        if (!IsValidName(name)) throw new ArgumentException($"user name '{name}' must be 1–64 letters, digits, '.', '_' or '-'", nameof(name));
+        if (!Roles.IsValid(role)) throw new ArgumentException($"role '{role}' must be viewer, operator or admin", nameof(role));
+        if (string.IsNullOrEmpty(hash)) throw new ArgumentException("the password hash is empty", nameof(hash));
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         bool created = await connection.ExecuteScalarAsync<bool>(new CommandDefinition("""

@@ -60,6 +60,7 @@ internal static class GatewayRuntime
         services.AddSingleton<CatalogueStore>();
         services.AddSingleton<VoucherIntake>();
         services.AddSingleton<CalendarStore>();
+        services.AddSingleton(sp => Intake.Channels.DeadlineRules.From(sp.GetService<IConfiguration>()));
         services.AddSingleton<ReturnScheduler>();
         services.AddSingleton<PostingEngine>();
         services.AddSingleton<OutboundFiles>();

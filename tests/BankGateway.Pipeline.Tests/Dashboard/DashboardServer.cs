@@ -36,19 +36,25 @@ internal sealed class DashboardServer : IAsyncDisposable
 
     public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<DashboardServer> StartAsync(string connectionString, IReadOnlyDictionary<string, string?>? extra = null)
+    /// <summary>
+    /// Starts the dashboard. Dual control (双人复核) is OFF for every action unless <paramref name="overrides"/> turns it
+    /// on: the tests written before it expect an operator's action to execute at once.
+    /// </summary>
+    public static async Task<DashboardServer> StartAsync(string connectionString, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         string work = Directory.CreateTempSubdirectory("bg-dashboard-").FullName;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = work, EnvironmentName = "Production", Args = [] });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var config = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Gateway"] = connectionString,
             ["Gateway:BankKeyFile"] = SampleFiles.Key("bank_private.pem"),
             ["Gateway:Posting:ChunkSize"] = "1000",
             ["Gateway:Dashboard:PollSeconds"] = "1",
             ["Gateway:Dashboard:ResendOutbox"] = Path.Combine(work, "resend"),
-        });
-        if (extra is not null) builder.Configuration.AddInMemoryCollection(extra);
+        };
+        foreach (var action in DualControlActions.All) config[$"Gateway:Dashboard:DualControl:{action}"] = "false";
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) config[key] = value;
+        builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls("http://127.0.0.1:0");

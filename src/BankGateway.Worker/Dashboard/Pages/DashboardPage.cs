@@ -11,6 +11,11 @@ public abstract class DashboardPage : PageModel
 
     internal VoucherActions Actions => HttpContext.RequestServices.GetRequiredService<VoucherActions>();
 
+    internal DualControl Dual => HttpContext.RequestServices.GetRequiredService<DualControl>();
+
+    /// <summary>True when <paramref name="action"/> needs a second person's approval (Gateway:Dashboard:DualControl).</summary>
+    public bool IsDual(string action) => Dual.IsOn(action);
+
     public string Actor => User.Identity?.Name ?? "?";
 
     public bool CanAct => DashboardSetup.CanAct(User);

@@ -29,10 +29,17 @@ public sealed class IndexModel : DashboardPage
     }
 
     /// <summary>Releases a quarantined set, voucher or answer (contract §12): the next pass tries it again; audited.</summary>
-    public async Task<IActionResult> OnPostReleaseQuarantineAsync([FromForm] long id, [FromForm] bool confirm)
+    public async Task<IActionResult> OnPostReleaseQuarantineAsync([FromForm] long id, [FromForm] bool confirm, [FromForm] string? reason)
     {
         if (RefuseUnlessOperator() is { } refused) return refused;
         if (!confirm) Flash = "请勾选“确认”后再提交。";
+        else if (Dual.IsOn(DualControlActions.QuarantineRelease))
+        {
+            var held = (await HttpContext.RequestServices.GetRequiredService<Containment.Quarantine>().OpenAsync(HttpContext.RequestAborted)).FirstOrDefault(h => h.Id == id);
+            Flash = held is null ? "该隔离项不存在或已被他人解除。"
+                : (await Dual.RequestAsync(DualControlActions.QuarantineRelease, $"{held.AdmDivCode}/{held.VoucherNo}", $"解除隔离项 #{id}（{held.Kind}）",
+                    new ApprovalParams { QuarantineId = id }, reason, Actor, HttpContext.RequestAborted)).Message;
+        }
         else Flash = await HttpContext.RequestServices.GetRequiredService<Containment.Quarantine>().ReleaseAsync(id, Actor, HttpContext.RequestAborted)
             ? "已解除隔离，下一轮处理将重试。" : "该隔离项不存在或已被他人解除。";
         return RedirectToPage();

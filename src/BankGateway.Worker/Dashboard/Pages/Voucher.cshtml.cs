@@ -59,14 +59,29 @@ public sealed class VoucherModel : DashboardPage
     public Task<IActionResult> OnPostHoldAsync([FromForm] string? expected, [FromForm] bool confirm) =>
         ActAsync(confirm, () => Actions.HoldAsync(Id, expected ?? "", Actor, HttpContext.RequestAborted));
 
-    public Task<IActionResult> OnPostReleaseAsync([FromForm] string? expected, [FromForm] bool confirm) =>
-        ActAsync(confirm, () => Actions.ReleaseAsync(Id, expected ?? "", Actor, HttpContext.RequestAborted));
+    public Task<IActionResult> OnPostReleaseAsync([FromForm] string? expected, [FromForm] bool confirm, [FromForm] string? reason) =>
+        Dual.IsOn(DualControlActions.Release)
+            ? RequestAsync(confirm, DualControlActions.Release, "恢复入账", new ApprovalParams { VoucherId = Id, Expected = expected ?? "" }, reason)
+            : ActAsync(confirm, () => Actions.ReleaseAsync(Id, expected ?? "", Actor, HttpContext.RequestAborted));
 
     public Task<IActionResult> OnPostResendAsync([FromForm] string? expected, [FromForm] bool confirm) =>
         ActAsync(confirm, () => Actions.ResendAsync(Id, expected ?? "", Actor, HttpContext.RequestAborted));
 
-    public Task<IActionResult> OnPostReturnAsync([FromForm] string? expected, [FromForm] bool confirm) =>
-        ActAsync(confirm, () => Actions.ExecuteReturnAsync(Id, expected ?? "", Actor, HttpContext.RequestAborted));
+    public Task<IActionResult> OnPostReturnAsync([FromForm] string? expected, [FromForm] bool confirm, [FromForm] string? reason) =>
+        Dual.IsOn(DualControlActions.ExecuteReturn)
+            ? RequestAsync(confirm, DualControlActions.ExecuteReturn, "立即执行到期退回", new ApprovalParams { VoucherId = Id, Expected = expected ?? "" }, reason)
+            : ActAsync(confirm, () => Actions.ExecuteReturnAsync(Id, expected ?? "", Actor, HttpContext.RequestAborted));
+
+    // Dual control: the action is only requested here; another operator approves it on /approvals.
+    private async Task<IActionResult> RequestAsync(bool confirm, string action, string summary, ApprovalParams p, string? reason)
+    {
+        if (RefuseUnlessOperator() is { } refused) return refused;
+        var v = await Queries.VoucherAsync(Id, HttpContext.RequestAborted);
+        if (v is null) return NotFound();
+        Flash = confirm ? (await Dual.RequestAsync(action, v.Subject, summary, p, reason, Actor, HttpContext.RequestAborted)).Message
+            : "请勾选“确认”后再提交，未做任何更改。";
+        return Redirect($"/vouchers/{Id}");
+    }
 
     private async Task<IActionResult> ActAsync(bool confirm, Func<Task<ActionOutcome>> act)
     {
@@ -75,9 +90,16 @@ public sealed class VoucherModel : DashboardPage
         return Redirect($"/vouchers/{Id}");
     }
 
-    public async Task<IActionResult> OnPostRevealAsync([FromForm] int row, [FromForm] string? field, [FromForm] bool confirm)
+    public async Task<IActionResult> OnPostRevealAsync([FromForm] int row, [FromForm] string? field, [FromForm] bool confirm, [FromForm] string? reason)
     {
         if (RefuseUnlessOperator() is { } refused) return refused;
+        if (Dual.IsOn(DualControlActions.Reveal))
+        {
+            var target = await Queries.LineAsync(Id, row, HttpContext.RequestAborted);
+            if (target is null || field is not ("id" or "account")) return NotFound();
+            return await RequestAsync(confirm, DualControlActions.Reveal, $"查看序号 {target.SeqNo} 的完整{(field == "id" ? "证件号码" : "银行账号")}",
+                new ApprovalParams { VoucherId = Id, Row = row, Field = field }, reason);
+        }
         if (!await LoadAsync()) return NotFound();
         if (!confirm)
         {

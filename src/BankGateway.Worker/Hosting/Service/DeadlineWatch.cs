@@ -1,4 +1,5 @@
 using BankGateway.Domain.Calendar;
+using BankGateway.Worker.Intake.Channels;
 using BankGateway.Worker.Returns;
 using Dapper;
 using Npgsql;
@@ -6,13 +7,17 @@ using Npgsql;
 namespace BankGateway.Worker.Hosting.Service;
 
 /// <summary>
-/// Deadlines the bank answers for: a voucher must be completed by the second working day after the day it was
-/// received (China time), and failed money must go back on its due date. A voucher still open on its deadline
-/// day or later is at risk; a return still scheduled after its due date is overdue.
+/// Deadlines the bank answers for: a voucher must be completed within its bureau's <c>PayWithin</c> after the day
+/// it was received (China time; default the second working day, see <see cref="PayWithin"/>), and failed money must
+/// go back on its due date. A voucher still open on its deadline day or later is at risk; a return still scheduled
+/// after its due date is overdue.
 /// </summary>
-internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars, GatewayClock clock)
+internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars, GatewayClock clock, DeadlineRules? rules = null)
 {
+    /// <summary>The default rule (<c>PayWithin</c> = <c>2WD</c>).</summary>
     public const int WorkingDaysToComplete = 2;
+
+    private readonly DeadlineRules _rules = rules ?? DeadlineRules.Default;
 
     private static readonly TimeSpan China = TimeSpan.FromHours(8);
     private static readonly TimeSpan CalendarCacheTime = TimeSpan.FromMinutes(10);
@@ -68,7 +73,7 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
         var atRisk = new List<VoucherAtRisk>();
         foreach (var v in open)
         {
-            var deadline = Deadline(calendar, DateOnly.FromDateTime(v.ReceivedUtc.ToOffset(China).DateTime));
+            var deadline = _rules.For(v.AdmDivCode).DeadlineAfter(calendar, DateOnly.FromDateTime(v.ReceivedUtc.ToOffset(China).DateTime));
             if (today >= deadline) atRisk.Add(new VoucherAtRisk(v.AdmDivCode, v.VoucherNo, v.Status, v.ReceivedUtc, deadline));
         }
         double oldest = open.Count == 0 ? 0 : Math.Max(0, (now - open.Min(v => v.ReceivedUtc)).TotalSeconds);
@@ -76,13 +81,12 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
         return new Snapshot(atRisk, overdue, due, oldest, paidUncleared, quarantined);
     }
 
-    /// <summary>The second working day after the day of receipt (past the calendar's data: ordinary weeks).</summary>
-    internal static DateOnly Deadline(WorkingDayCalendar calendar, DateOnly received)
-    {
-        var day = received;
-        for (int i = 0; i < WorkingDaysToComplete; i++) day = calendar.NextWorkingDayAfter(day).Date;
-        return day;
-    }
+    /// <summary>The default deadline: the second working day after the day of receipt (past the calendar's data: ordinary weeks).</summary>
+    internal static DateOnly Deadline(WorkingDayCalendar calendar, DateOnly received) => PayWithin.Default.DeadlineAfter(calendar, received);
+
+    /// <summary>Open vouchers at deadline risk, by bureau (the <c>channel</c> label of the gauge).</summary>
+    public static IReadOnlyDictionary<string, int> ByChannel(Snapshot snapshot) =>
+        snapshot.VouchersAtRisk.GroupBy(v => v.AdmDivCode).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
 
     private async Task<WorkingDayCalendar> CalendarAsync(DateTimeOffset now, CancellationToken ct)
     {

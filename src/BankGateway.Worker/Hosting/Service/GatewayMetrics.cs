@@ -55,7 +55,10 @@ internal static class GatewayMetrics
         "Age of the oldest voucher received but not completed (0 when none).");
 
     public static readonly Gauge DeadlineRisk = Metrics.CreateGauge("bankgateway_vouchers_at_deadline_risk",
-        "Vouchers not completed by the second working day after receipt (due today or late).");
+        "Vouchers not completed within their channel's PayWithin after receipt (default the second working day; due today or late).");
+
+    public static readonly Gauge DeadlineRiskByChannel = Metrics.CreateGauge("bankgateway_vouchers_at_deadline_risk_by_channel",
+        "As bankgateway_vouchers_at_deadline_risk, by bureau (channel = AdmDivCode), each under its own PayWithin.", "channel");
 
     public static readonly Gauge ReconciliationDifferences = Metrics.CreateGauge("bankgateway_reconciliation_differences",
         "Completed vouchers whose paid/failed totals disagree with the journal at the last reconciliation (must be 0).");
@@ -92,6 +95,10 @@ internal static class GatewayMetrics
                 ReturnsOverdue.Set(snapshot.OverdueReturns.Count);
                 OldestUnprocessedAge.Set(snapshot.OldestUnprocessedSeconds);
                 DeadlineRisk.Set(snapshot.VouchersAtRisk.Count);
+                var byChannel = DeadlineWatch.ByChannel(snapshot);
+                foreach (var labels in DeadlineRiskByChannel.GetAllLabelValues().ToList())
+                    if (!byChannel.ContainsKey(labels[0])) DeadlineRiskByChannel.WithLabels(labels).Set(0);
+                foreach (var (channel, count) in byChannel) DeadlineRiskByChannel.WithLabels(channel).Set(count);
                 PaidUncleared.Set(snapshot.PaidUncleared);
                 foreach (var kind in new[] { "SET", "VOUCHER", "ANSWER" })
                     Quarantined.WithLabels(kind.ToLowerInvariant()).Set(snapshot.Quarantined.GetValueOrDefault(kind));

@@ -53,6 +53,12 @@ public sealed partial class ChannelSettings
     /// <summary>Poll interval in seconds.</summary>
     public int PollSeconds { get; init; } = 60;
 
+    /// <summary>
+    /// <c>PayWithin</c>: the bureau's deadline to complete a voucher, <c>2WD</c> (2 working days after receipt, default)
+    /// or <c>&lt;n&gt;D</c> (calendar days); see <see cref="Channels.PayWithin"/>.
+    /// </summary>
+    public PayWithin PayWithin { get; init; } = PayWithin.Default;
+
     /// <summary>True for the local-folder channel (tests, demos).</summary>
     public bool IsLocal => Kind == KindLocal;
 
@@ -104,6 +110,8 @@ public sealed partial class ChannelSettings
         if (V("PollSeconds") is { } pollText && (!int.TryParse(pollText, NumberStyles.None, CultureInfo.InvariantCulture, out poll) || poll is < 1 or > 86_400))
             throw new SettingsException(K("PollSeconds"), $"'{pollText}' is not a whole number of seconds between 1 and 86400");
 
+        var payWithin = PayWithin.Read(V("PayWithin"), K("PayWithin"));
+
         string? host = V("Host"), user = V("User"), privateKey = V("PrivateKeyFile"), hostKey = V("HostKeySha256");
         if (kind == KindSftp)
         {
@@ -140,6 +148,7 @@ public sealed partial class ChannelSettings
         {
             ConfigPath = path, AdmDivCode = adm, Kind = kind, Host = host, Port = port, User = user, PrivateKeyFile = privateKey,
             HostKeySha256 = hostKey, Inbox = inbox, Outbox = outbox, FinancePublicKeyFile = financeKey, PollSeconds = poll,
+            PayWithin = payWithin,
         };
     }
 
