@@ -91,7 +91,7 @@ public sealed class ReconciliationStatementTests
         var dz = Read(outcome.Path!);
         var september = StatementPeriod.Month(2024, 9);
 
-        string[] expected = ["ZF2024000124", "ZF2024000402", "ZF2024000123", "ZF2024000125", "ZF2024000126", "ZF2024000301"];
+        string[] expected = ["ZF2024000124", "ZF2024000402", "ZF2024000123", "ZF2024000125", "ZF2024000126", "ZF2024000301", StatementMonth.LateVoucher];
         Assert.That(dz.Lines.Select(l => l["VoucherNo"]), Is.EqualTo(expected), "accepted vouchers of the month, by business date then number; rejected sets are not vouchers");
         Assert.That(dz.Fields["AdmDivCode"], Is.EqualTo("522726"));
         Assert.That(dz.Fields["Period"], Is.EqualTo("2024-09"));
@@ -132,6 +132,9 @@ public sealed class ReconciliationStatementTests
         Assert.That(dz.Line("ZF2024000402")["ReturnDate"], Is.Empty, "nothing failed");
         Assert.That(dz.Line("ZF2024000124")["ClearDate"], Is.EqualTo("2024-09-27"));
         Assert.That(dz.Line("ZF2024000123")["ClearDate"], Is.EqualTo("2024-09-30"));
+        Assert.That(dz.Line(StatementMonth.LateVoucher)["ClearDate"], Is.EqualTo("2024-10-08"), "the late voucher is cleared by the next QS_");
+        Assert.That(Clearings().Where(q => q.Lines.Any(l => l.VoucherNo == StatementMonth.LateVoucher)).Select(q => q.ClearDate),
+            Is.EqualTo(new[] { new DateOnly(2024, 10, 8) }), "in exactly one QS_");
         foreach (var q in Clearings())
             foreach (var listed in q.Lines.Where(l => expected.Contains(l.VoucherNo)))
                 Assert.That(dz.Line(listed.VoucherNo)["ClearDate"], Is.EqualTo(q.ClearDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), $"{listed.VoucherNo} is listed by {q.ClearDate}");
@@ -160,7 +163,7 @@ public sealed class ReconciliationStatementTests
         Assert.That(Path.GetFileName(outcome.Path), Is.EqualTo("DZ_522726_2024.xml"));
         var dz = Read(outcome.Path!);
         Assert.That(dz.Fields["Period"], Is.EqualTo("2024"));
-        Assert.That(dz.Lines, Has.Count.EqualTo(7));
+        Assert.That(dz.Lines, Has.Count.EqualTo(8));
         Assert.That(dz.Amt("ReturnedAmt"), Is.EqualTo(SumOf(Returns(), t => t.ReturnAmt)));
         Assert.That(dz.Amt("ReturnedAmt"), Is.EqualTo(dz.Amt("FailedAmt")));
         Assert.That(dz.Fields["PendingReturnAmt"], Is.EqualTo("0.00"));

@@ -39,6 +39,9 @@ internal sealed class StatementMonth : IAsyncDisposable
     public const string Meng = "522726200406271567";
     public const string Wu = "522726198607112503";
 
+    /// <summary>Paid on 2024-09-30 after that day's QS_: cleared by the QS_ of 2024-10-08.</summary>
+    public const string LateVoucher = "ZF2024000403";
+
     public static async Task<StatementMonth> BuildAsync(string databaseName)
     {
         var server = await TestDatabase.GetSharedAsync();
@@ -73,14 +76,20 @@ internal sealed class StatementMonth : IAsyncDisposable
 
         // 2024-09-30
         month.At(2024, 9, 30);
-        string monday = month.SampleSets("in-0930", "ZF2024000123", "ZF2024000125", "ZF2024000126", "ZF2024000201", "ZF2024000202",
+        // ZF2024000124 again: an identical re-delivery of Friday's set, acknowledged, never a second voucher.
+        string monday = month.SampleSets("in-0930", "ZF2024000124", "ZF2024000123", "ZF2024000125", "ZF2024000126", "ZF2024000201", "ZF2024000202",
             "ZF2024000203", "ZF2024000205", "ZF2024000206", "ZF2024000207");
         await gateway.RunOnceAsync(monday, SampleFiles.FinancePublic, new DateOnly(2024, 9, 30));
         await gateway.Get<AccountMaster>().ImportAsync(Path.Combine(samples, "accounts-fix.csv"), null, CancellationToken.None);
         await gateway.RunOnceAsync(Path.Combine(samples, "inbox-reissue"), SampleFiles.FinancePublic, new DateOnly(2024, 9, 30));
         await month.ClearAsync(2024, 9, 30);
+        // A late voucher: completed on 09-30 after that day's QS_ was written; the next QS_ (10-08) clears it (contract §13).
+        string late = Path.Combine(gateway.Work, "in-0930-late");
+        new VoucherBuilder(LateVoucher, VoucherBuilder.Line(1, 0, "80.00", "2024-05", "吴正芬", Wu, "6217995223453840570")).WriteTo(late, finance);
+        await gateway.RunOnceAsync(late, SampleFiles.FinancePublic, new DateOnly(2024, 9, 30));
         month.At(2024, 10, 8);
         await month.ReturnAsync(2024, 10, 8);
+        await month.ClearAsync(2024, 10, 8);
         return month;
     }
 

@@ -64,7 +64,8 @@ public sealed class StatementsJobTests
         Assert.That(await _job.RunDueAsync(CancellationToken.None), Is.Empty, "written once");
 
         _month.At(2025, 1, 2);
-        Assert.That(await _job.RunDueAsync(CancellationToken.None), Is.EqualTo(new[] { "DZ_522726_2024.xml" }));
+        // October's only activity is the QS_ of 10-08 that cleared the late voucher: it gets its statement too.
+        Assert.That(await _job.RunDueAsync(CancellationToken.None), Is.EqualTo(new[] { "DZ_522726_202410.xml", "DZ_522726_2024.xml" }));
         Assert.That(await _job.RunDueAsync(CancellationToken.None), Is.Empty);
     }
 }
