@@ -1,3 +1,4 @@
+using BankGateway.Worker.Delivery;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;

@@ -201,7 +201,7 @@ internal static partial class PipelineBenchmark
         var set = box.FindCompleteSets().Single();
 
         await run.QuiesceAsync(ct);
-        var (intakeS, intakeKb, outcome) = await Measure(() => services.GetRequiredService<VoucherIntake>().TakeAsync(set, files.Finance.PublicKey, BusinessDate, run.Outbox, ct));
+        var (intakeS, intakeKb, outcome) = await Measure(() => services.GetRequiredService<VoucherIntake>().TakeAsync(set, files.Finance.PublicKey, BusinessDate, ct));
         if (outcome.Kind != IntakeKind.Accepted || outcome.VoucherId is not { } voucherId)
         {
             Console.Error.WriteLine($"profile: intake did not accept the voucher: {outcome.Kind} {outcome.Code} {outcome.Detail}");

@@ -1,6 +1,6 @@
 using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Hosting.Service;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.Returns;
 using Microsoft.Extensions.Logging;
 using Quartz;
@@ -18,7 +18,7 @@ internal sealed class ClearingJob(
     ClearingService clearing,
     GatewayClock clock,
     ChannelRegistry channels,
-    ChannelLock locks,
+    Delivery.DeliveryStage delivery,
     ILogger<ClearingJob> logger) : IJob
 {
     public static readonly JobKey Key = new("clearing", "clearing");
@@ -57,7 +57,7 @@ internal sealed class ClearingJob(
             logger.LogInformation("Clearing: {File}: {Count} voucher(s), {Amount} yuan{Again}", Path.GetFileName(r.Path), r.VoucherCount, r.Total,
                 r.New ? "" : " (already written, unchanged)");
         if (requests.Count == 0) logger.LogInformation("Clearing: nothing paid on {Date:yyyy-MM-dd}; no request", date);
-        await ReturnsJob.DeliverAsync(requests.Select(r => r.AdmDivCode), channels, locks, logger, ct);
+        await delivery.DeliverAsync(channels, requests.Select(r => r.AdmDivCode), wait: true, ct);
         return requests;
     }
 }

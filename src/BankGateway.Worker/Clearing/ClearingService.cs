@@ -15,7 +15,7 @@ namespace BankGateway.Worker.Clearing;
 /// then produced from those rows, so a re-run or a crash re-creates the same bytes. A written QS_ is never
 /// rewritten: a voucher completed after it waits for the next date's request.
 /// </summary>
-internal sealed class ClearingService(NpgsqlDataSource db, Results.OutboundFiles outbound, ILogger<ClearingService> logger)
+internal sealed class ClearingService(NpgsqlDataSource db, Delivery.OutboundFiles outbound, ILogger<ClearingService> logger)
 {
     public sealed record Request(string AdmDivCode, DateOnly Date, int VoucherCount, Money Total, string Path, bool New);
 

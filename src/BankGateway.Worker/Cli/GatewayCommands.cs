@@ -105,7 +105,7 @@ internal static class GatewayCommands
         command.SetAction((p, ct) => Guard(async () =>
         {
             await using var services = await CommandContext.StartAsync(p.GetValue(bankKey), ct);
-            _ = services.GetRequiredService<Results.BankKey>(); // fail before taking anything when the key is missing
+            _ = services.GetRequiredService<Delivery.BankKey>(); // fail before taking anything when the key is missing
             var financeKeys = FinanceKeys.Create(services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>(), p.GetValue(financePub));
             var date = p.GetValue(businessDate) ?? services.GetRequiredService<GatewayClock>().Today;
             var report = await Progress.Posting(progress => services.GetRequiredService<LocalPipeline>()
@@ -127,7 +127,7 @@ internal static class GatewayCommands
         runCommand.SetAction((p, ct) => Guard(async () =>
         {
             await using var services = await CommandContext.StartAsync(p.GetValue(bankKey), ct);
-            _ = services.GetRequiredService<Results.BankKey>();
+            _ = services.GetRequiredService<Delivery.BankKey>();
             return await run(services, p.GetValue(date)!.Value, p.GetValue(outbox)!, ct);
         }));
         command.Subcommands.Add(runCommand);

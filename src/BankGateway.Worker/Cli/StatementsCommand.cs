@@ -55,7 +55,7 @@ internal static class StatementsCommand
         {
             var period = (p.GetValue(month) ?? p.GetValue(year))!;
             await using var services = await CommandContext.StartAsync(p.GetValue(bankKey), ct);
-            _ = services.GetRequiredService<Results.BankKey>();
+            _ = services.GetRequiredService<Delivery.BankKey>();
             IReadOnlyList<ReconciliationStatements.Outcome> outcomes;
             try
             {
@@ -97,7 +97,7 @@ internal static class StatementsCommand
         {
             var period = p.GetValue(quarter)!;
             await using var services = await CommandContext.StartAsync(p.GetValue(bankKey), ct);
-            _ = services.GetRequiredService<Results.BankKey>();
+            _ = services.GetRequiredService<Delivery.BankKey>();
             IReadOnlyList<BeneficiaryStatements.Outcome> outcomes;
             try
             {

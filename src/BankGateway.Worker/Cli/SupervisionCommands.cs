@@ -54,7 +54,7 @@ internal static class SupervisionCommands
             var (f, t) = (p.GetValue(from)!.Value, p.GetValue(to)!.Value);
             if (!Ordered(f, t)) return ExitCodes.Usage;
             await using var services = await CommandContext.StartAsync(p.GetValue(bankKey), ct);
-            _ = services.GetRequiredService<Results.BankKey>();
+            _ = services.GetRequiredService<Delivery.BankKey>();
             var result = await services.GetRequiredService<SupervisionExport>().RunAsync(f, t, p.GetValue(outDir)!, "cli", ct);
             AnsiConsole.MarkupLine($"supervision export: [green]{Markup.Escape(result.Folder)}[/]");
             foreach (var file in result.Files) AnsiConsole.MarkupLine($"  {Markup.Escape(file.Name)}: {file.Rows:N0} rows, SM3 {file.Sm3}");

@@ -1,5 +1,5 @@
 using BankGateway.Worker.Hosting;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.Returns;
 using Dapper;
 using Npgsql;

@@ -45,7 +45,7 @@ public static class Display
     };
 
     /// <summary>A channel's payment deadline in words: 2WD → 收到后第 2 个工作日, 3D → 收到后第 3 个自然日.</summary>
-    public static string PayWithin(Intake.Channels.PayWithin p) => $"收到后第 {p.Days} 个{(p.WorkingDays ? "工作日" : "自然日")}";
+    public static string PayWithin(Channels.PayWithin p) => $"收到后第 {p.Days} 个{(p.WorkingDays ? "工作日" : "自然日")}";
 
     public static string Action(string action) => action switch
     {

@@ -1,6 +1,7 @@
 using BankGateway.Files.Signing;
 using BankGateway.Worker.Hosting;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
+using BankGateway.Worker.Delivery;
 using BankGateway.Worker.Results;
 using BankGateway.Worker.Returns;
 using Dapper;
@@ -66,9 +67,9 @@ internal sealed class VoucherActions(
     }
 
     /// <summary>
-    /// Re-sends a completed voucher's RS_ and HD_ (re-produced from the database, checked against the recorded
-    /// SM3, never rewritten when already in place), and its TH_ when its return was executed (copied from the
-    /// archived bytes, checked against the recorded SM3), into the bureau's outbox.
+    /// Re-sends a completed voucher's RS_ and HD_, and its TH_ when its return was executed: a new delivery row for
+    /// each (audited), so the delivery stage of whichever node has the channel puts them at the bureau again, byte
+    /// for byte as first produced (D35). Where this process knows a local outbox, the local copies are restored too.
     /// </summary>
     public async Task<ActionOutcome> ResendAsync(long id, string expected, string actor, CancellationToken ct)
     {
@@ -76,88 +77,58 @@ internal sealed class VoucherActions(
         if (v is null) return new ActionOutcome(false, "凭证不存在。");
         if (expected != "COMPLETED" || v.Status != "COMPLETED")
             return new ActionOutcome(false, $"凭证当前为{Display.State(v.Status)}，只有已完成的凭证才有可重发的回单和明细结果。");
-        string? outbox = OutboxFor(v.AdmDivCode);
-        if (outbox is null)
-            return new ActionOutcome(false, $"区划 {v.AdmDivCode} 没有本地发件箱：请配置 Gateway:Dashboard:ResendOutbox 或该通道的 Outbox（Kind=Local）。");
-        var sent = new List<string>();
-        try
+        if (OutboxFor(v.AdmDivCode) is { } outbox)
         {
-            var (result, receipt) = await services.GetRequiredService<VoucherResults>().WriteAsync(id, outbox, ct);
-            sent.Add(Path.GetFileName(result));
-            sent.Add(Path.GetFileName(receipt));
-            if (await ReturnNoticeAsync(id, ct) is { } notice)
+            try
             {
-                await CopyArchivedAsync(notice, outbox, ct);
-                sent.Add(notice.FileName);
+                await services.GetRequiredService<VoucherResults>().WriteAsync(id, outbox, ct);
+                if (await ReturnNoticeAsync(id, ct) is { } notice)
+                    await services.GetRequiredService<OutboundFiles>().KeepLocalCopyAsync(Path.Combine(outbox, notice.FileName), notice.FileName, notice.Sm3, ct);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or KeyFileException or OutboundIntegrityException)
+            {
+                logger.LogError(e, "Dashboard: re-send of {Voucher} failed", v.Subject);
+                return new ActionOutcome(false, $"重发失败：{e.Message}");
             }
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or KeyFileException)
-        {
-            logger.LogError(e, "Dashboard: re-send of {Voucher} failed", v.Subject);
-            return new ActionOutcome(false, $"重发失败：{e.Message}");
-        }
-        MarkForResend(outbox, sent);
-        await using (var connection = await db.OpenConnectionAsync(ct))
-        await using (var tx = await connection.BeginTransactionAsync(ct))
-        {
-            await UserStore.Audit(connection, tx, actor, "voucher.resend", v.Subject, $"{string.Join(", ", sent)} → {outbox}", ct);
-            await tx.CommitAsync(ct);
-        }
-        return new ActionOutcome(true, $"已重发 {string.Join("、", sent)} 到 {outbox}（内容与首次生成逐字节一致）。");
+        return await QueueResendAsync(actor, "voucher.resend", v.Subject,
+            "select file_name from outbound_files where voucher_id = @id and kind in ('RS', 'HD', 'TH')", new { id }, ct);
     }
 
-    /// <summary>
-    /// Re-sends a rejected delivery's RJ_ notice (re-produced from the delivery record by <see cref="RejectionResults"/>,
-    /// checked against the recorded SM3, never rewritten when already in place) into the same outbox as the voucher re-send.
-    /// </summary>
+    /// <summary>Re-sends a rejected delivery's RJ_ notice the same way (a new delivery row, audited; the local copy restored where known).</summary>
     public async Task<ActionOutcome> ResendRejectionAsync(long deliveryId, string expected, string actor, CancellationToken ct)
     {
         var d = await services.GetRequiredService<DashboardQueries>().DeliveryAsync(deliveryId, ct);
         if (d is null) return new ActionOutcome(false, "收件记录不存在。");
         if (expected != "REJECTED" || d.Outcome != "REJECTED")
             return new ActionOutcome(false, "只有被拒绝的收件才有可重发的拒绝通知。");
-        string? outbox = OutboxFor(d.AdmDivCode);
-        if (outbox is null)
-            return new ActionOutcome(false, $"区划 {d.AdmDivCode} 没有本地发件箱：请配置 Gateway:Dashboard:ResendOutbox 或该通道的 Outbox（Kind=Local）。");
-        string file;
-        try
+        if (OutboxFor(d.AdmDivCode) is { } outbox)
         {
-            file = Path.GetFileName(await services.GetRequiredService<RejectionResults>().WriteAsync(deliveryId, outbox, ct));
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or KeyFileException or ArgumentException)
-        {
-            logger.LogError(e, "Dashboard: re-send of the rejection notice of delivery {Delivery} failed", deliveryId);
-            return new ActionOutcome(false, $"重发失败：{e.Message}");
-        }
-        MarkForResend(outbox, [file]);
-        await using (var connection = await db.OpenConnectionAsync(ct))
-        await using (var tx = await connection.BeginTransactionAsync(ct))
-        {
-            await UserStore.Audit(connection, tx, actor, "delivery.resend", DashboardQueries.DeliverySubject(deliveryId),
-                $"{d.AdmDivCode}/{d.VoucherNo} {file} → {outbox}", ct);
-            await tx.CommitAsync(ct);
-        }
-        logger.LogInformation("Dashboard: {Actor} re-sent {File} of delivery {Delivery} to {Outbox}", actor, file, deliveryId, outbox);
-        return new ActionOutcome(true, $"已重发 {file} 到 {outbox}（内容与首次生成逐字节一致）。");
-    }
-
-    /// <summary>
-    /// Makes a channel send re-sent files again. Their content is fixed (D35), so an identical file already in
-    /// place would read as delivered in the SFTP channel's <c>delivered.txt</c> (keyed by name, size and
-    /// modification time) and the re-send would be a silent no-op. Setting the modification time of each file
-    /// and then its <c>.sig</c> to now makes each a new delivery, in this process or in the service, and after a
-    /// restart. The bytes are not touched.
-    /// </summary>
-    internal static void MarkForResend(string outbox, IEnumerable<string> fileNames)
-    {
-        foreach (string name in fileNames)
-        {
-            string path = Path.Combine(outbox, name);
-            foreach (string file in new[] { path, SignatureFile.SigPath(path) })
+            try
             {
-                if (File.Exists(file)) File.SetLastWriteTimeUtc(file, DateTime.UtcNow);
+                await services.GetRequiredService<RejectionResults>().WriteAsync(deliveryId, outbox, ct);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or KeyFileException or ArgumentException or OutboundIntegrityException)
+            {
+                logger.LogError(e, "Dashboard: re-send of the rejection notice of delivery {Delivery} failed", deliveryId);
+                return new ActionOutcome(false, $"重发失败：{e.Message}");
             }
         }
+        return await QueueResendAsync(actor, "delivery.resend", DashboardQueries.DeliverySubject(deliveryId),
+            "select file_name from outbound_files where source = @source", new { source = $"delivery:{deliveryId}" }, ct);
+    }
+
+    private async Task<ActionOutcome> QueueResendAsync(string actor, string action, string subject, string filesSql, object args, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var files = await connection.QueryAsync<string>(new CommandDefinition(filesSql, args, tx, cancellationToken: ct));
+        var queued = await DeliveryQueue.RequestResendAsync(connection, tx, files, actor, ct);
+        if (queued.Count == 0) return new ActionOutcome(false, "没有可重发的文件（尚未生成）。");
+        await UserStore.Audit(connection, tx, actor, action, subject, $"{string.Join(", ", queued)} queued for delivery", ct);
+        await tx.CommitAsync(ct);
+        logger.LogInformation("Dashboard: {Actor} re-sent {Files} ({Subject})", actor, string.Join(", ", queued), subject);
+        return new ActionOutcome(true, $"已重发 {string.Join("、", queued)}：已排队发送给财政（内容与首次生成逐字节一致）。");
     }
 
     private async Task<OutboundFileRow?> ReturnNoticeAsync(long id, CancellationToken ct)
@@ -166,27 +137,6 @@ internal sealed class VoucherActions(
         return await connection.QuerySingleOrDefaultAsync<OutboundFileRow>(new CommandDefinition(
             "select file_name, kind, sm3, size_bytes, archive_path, created_at from outbound_files where voucher_id = @id and kind = 'TH'",
             new { id }, cancellationToken: ct));
-    }
-
-    private async Task CopyArchivedAsync(OutboundFileRow file, string outbox, CancellationToken ct)
-    {
-        Directory.CreateDirectory(outbox);
-        string target = Path.Combine(outbox, file.FileName);
-        var key = services.GetRequiredService<BankKey>().Key;
-        if (!(File.Exists(target) && new FileInfo(target).Length == file.SizeBytes))
-        {
-            if (!File.Exists(file.ArchivePath)) throw new IOException($"{file.FileName}: the archived copy {file.ArchivePath} is gone");
-            string temp = target + ".tmp";
-            File.Copy(file.ArchivePath, temp, overwrite: true);
-            string sm3 = await Sm3.HashFileHexAsync(temp, ct);
-            if (sm3 != file.Sm3)
-            {
-                File.Delete(temp);
-                throw new InvalidOperationException($"{file.FileName}: the archived copy's SM3 {sm3} differs from the recorded {file.Sm3}");
-            }
-            File.Move(temp, target, overwrite: true);
-        }
-        if (!File.Exists(SignatureFile.SigPath(target))) SignatureFile.Write(target, key);
     }
 
     /// <summary>Executes this voucher's due return now (and, as the scheduled run would, any other return due by the same day).</summary>

@@ -49,7 +49,7 @@ internal static class GatewayRuntime
         services.AddSingleton(Notices.SmsSettings.From(configuration)); // validated at start, like the other settings
         services.AddSingleton(db);
         services.AddSingleton(new GatewayClock(clock ?? TimeProvider.System));
-        services.AddSingleton(_ => new BankKey(LoadBankKey(settings, bankKeyOverride)));
+        services.AddSingleton(_ => new Delivery.BankKey(LoadBankKey(settings, bankKeyOverride)));
         AddStages(services);
         return services.BuildServiceProvider();
     }
@@ -60,13 +60,18 @@ internal static class GatewayRuntime
         services.AddSingleton<CatalogueStore>();
         services.AddSingleton<VoucherIntake>();
         services.AddSingleton<CalendarStore>();
-        services.AddSingleton(sp => Intake.Channels.DeadlineRules.From(sp.GetService<IConfiguration>()));
+        services.AddSingleton(sp => Channels.DeadlineRules.From(sp.GetService<IConfiguration>()));
         services.AddSingleton<ReturnScheduler>();
         services.AddSingleton<PostingEngine>();
-        services.AddSingleton<OutboundFiles>();
+        services.AddSingleton<PostingStage>();
+        services.AddSingleton<IntakeStage>();
+        services.AddSingleton<Delivery.OutboundFiles>();
         services.AddSingleton<VoucherResults>();
         services.AddSingleton<RejectionResults>();
-        services.AddSingleton<DeliveryAcknowledger>();
+        services.AddSingleton<ResultsStage>();
+        services.AddSingleton<Delivery.DeliveryStage>();
+        services.AddSingleton<Hosting.Service.ChannelLock>();
+        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton(services, _ => GatewayHome.Resolve());
         services.AddSingleton<ReturnService>();
         services.AddSingleton<ClearingService>();
         services.AddSingleton<AccountMaster>();

@@ -2,7 +2,7 @@ using BankGateway.Worker.Cli;
 using BankGateway.Worker.Dashboard;
 using BankGateway.Worker.Database;
 using BankGateway.Worker.Hosting.Service;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

@@ -2,28 +2,26 @@ using System.Diagnostics;
 using BankGateway.Domain.Codes;
 using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Hosting.Service;
-using BankGateway.Worker.Intake.Channels;
-using Dapper;
+using BankGateway.Worker.Channels;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Quartz;
 
 namespace BankGateway.Worker.Intake;
 
 /// <summary>
-/// One poll of one channel, every PollSeconds (one Quartz job per channel, never two at once in the cluster):
-/// fetch complete sets into the local inbox, run the pipeline over it with today's China business date,
-/// mark the sets taken at the source, then deliver the answers. A failure is logged with the channel and
-/// counted; it never stops the service, and the next poll simply tries again.
+/// One poll of one channel, every PollSeconds (one Quartz job per channel, never two at once in the cluster), under
+/// the channel's lock: intake (fetch complete sets, take them with today's China business date, mark them taken at
+/// the source). Posting, results and delivery run beside it on every node (<see cref="Hosting.Service.StageWorker"/>),
+/// reading their work from the database. A failure is logged with the channel and counted; it
+/// never stops the service, and the next poll simply tries again.
 /// </summary>
 [DisallowConcurrentExecution]
 internal sealed class ChannelPollJob(
     ChannelRegistry channels,
-    LocalPipeline pipeline,
+    IntakeStage intake,
     ChannelLock locks,
     ChannelCircuits circuits,
     GatewayClock clock,
-    NpgsqlDataSource db,
     ILogger<ChannelPollJob> logger) : IJob
 {
     public const string Group = "intake";
@@ -58,19 +56,16 @@ internal sealed class ChannelPollJob(
                 return null;
             }
             var channel = entry.Channel;
+            var report = new RunReport(clock.Today);
             await channel.FetchAsync(ct);
-            var report = await pipeline.RunOnceAsync(channel.LocalInbox,
-                adm => adm == admDivCode ? channel.LocalOutbox : null,
-                adm => adm == admDivCode ? entry.FinanceKey : null,
-                clock.Today, null, new LocalPipeline.PassOptions(WaitForClaimsHeldElsewhere: false, AnswerOnly: admDivCode, RequireStableFiles: channel is LocalChannel), ct);
+            await intake.RunAsync(channel.LocalInbox, adm => adm == admDivCode ? entry.FinanceKey : null, clock.Today,
+                requireStableFiles: channel is LocalChannel, report, ct);
             await channel.AcknowledgeTakenAsync(ct);
-            await channel.DeliverAsync(ct);
             circuits.Succeeded(admDivCode);
-            await CountAsync(admDivCode, report, started.Elapsed, ct);
+            Count(admDivCode, report);
             foreach (var problem in report.Problems) logger.LogWarning("Intake: channel {Adm}: {Problem}", admDivCode, problem);
-            if (report.Intake.Count > 0 || report.Posted.Count > 0 || report.Answered.Count > 0)
-                logger.LogInformation("Intake: channel {Adm} polled: {Taken} set(s) taken, {Posted} voucher(s) posted, {Answered} answered in {Ms} ms",
-                    admDivCode, report.Intake.Count, report.Posted.Count, report.Answered.Count, started.ElapsedMilliseconds);
+            if (report.Intake.Count > 0)
+                logger.LogInformation("Intake: channel {Adm} polled: {Taken} set(s) taken in {Ms} ms", admDivCode, report.Intake.Count, started.ElapsedMilliseconds);
             return report;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -87,7 +82,7 @@ internal sealed class ChannelPollJob(
         }
     }
 
-    private async Task CountAsync(string adm, RunReport report, TimeSpan elapsed, CancellationToken ct)
+    private static void Count(string adm, RunReport report)
     {
         GatewayMetrics.SetsTaken.WithLabels(adm).Inc(report.Intake.Count);
         foreach (var outcome in report.Intake)
@@ -96,18 +91,5 @@ internal sealed class ChannelPollJob(
             if (outcome.Code != RejectCode.None) GatewayMetrics.Failures.WithLabels(outcome.Code.ToString()).Inc();
         }
         GatewayMetrics.Vouchers.WithLabels(adm, "answered").Inc(report.Answered.Count);
-        if (report.Posted.Count == 0) return;
-
-        var ids = report.Posted.ToArray();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var (paid, failed) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
-            "select coalesce(sum(paid_count), 0)::bigint, coalesce(sum(failed_count), 0)::bigint from vouchers where id = any(@ids)",
-            new { ids }, cancellationToken: ct));
-        GatewayMetrics.LinesPosted.WithLabels("paid").Inc(paid);
-        GatewayMetrics.LinesPosted.WithLabels("failed").Inc(failed);
-        if (elapsed > TimeSpan.Zero) GatewayMetrics.LinesPerSecond.Set((paid + failed) / elapsed.TotalSeconds);
-        foreach (var (code, count) in await connection.QueryAsync<(short, long)>(new CommandDefinition(
-            "select code, count(*) from line_failures where voucher_id = any(@ids) group by code", new { ids }, cancellationToken: ct)))
-            GatewayMetrics.Failures.WithLabels(((FailureCode)code).ToString()).Inc(count);
     }
 }

@@ -18,18 +18,16 @@ namespace BankGateway.Worker.Intake;
 /// <summary>
 /// Takes one complete voucher set: binds it by digest, verifies the finance bureau's signature,
 /// checks R01–R07, and records the voucher with every line (binary COPY) in one transaction
-/// before anything is posted. A rejected set is answered with an RJ_ notice.
+/// before anything is posted. A rejected set is recorded as such (the results stage answers it with RJ_).
 /// </summary>
 internal sealed class VoucherIntake(
     NpgsqlDataSource db,
     GatewayClock time,
     CatalogueStore catalogue,
-    RejectionResults rejections,
-    DeliveryAcknowledger acknowledger,
     ILogger<VoucherIntake> logger,
     GatewaySettings settings)
 {
-    public async Task<IntakeOutcome> TakeAsync(VoucherSet set, Sm2PublicKey financeKey, DateOnly businessDate, string outbox, CancellationToken ct)
+    public async Task<IntakeOutcome> TakeAsync(VoucherSet set, Sm2PublicKey financeKey, DateOnly businessDate, CancellationToken ct)
     {
         // The bytes read here are the ones verified, parsed and recorded (contract §12): never a second read.
         var voucherBytes = await ReadVoucherBytesAsync(set, ct);
@@ -44,19 +42,19 @@ internal sealed class VoucherIntake(
         if (known is not null)
         {
             logger.LogInformation("Intake: {Voucher} is an identical re-delivery of delivery {Id}; acknowledged again, not re-posted", set.VoucherFileName, known.Id);
-            await acknowledger.AcknowledgeAsync(known.Id, outbox, ct);
+            await AnswerAgainAsync(known.Id, known.VoucherId, ct);
             return new IntakeOutcome(IntakeKind.Redelivered, set.AdmDivCode, set.VoucherNo, known.VoucherId);
         }
 
         var now = time.UtcNow;
         var verdict = await CheckAsync(set, voucherBytes, sigBytes, detailSm3, financeKey, ct);
         if (verdict.Code != RejectCode.None)
-            return await RejectAsync(set, deliveryKey, verdict.Code, verdict.Detail!, now, outbox, ct);
+            return await RejectAsync(set, deliveryKey, verdict.Code, verdict.Detail!, now, ct);
 
         var voucher = verdict.Voucher!;
         var recorded = await RecordAsync(set, voucher, verdict.Entry!, contentSm3, deliveryKey, businessDate, now, ct);
         if (recorded.Code != RejectCode.None)
-            return await RejectAsync(set, deliveryKey, recorded.Code, recorded.Detail!, now, outbox, ct);
+            return await RejectAsync(set, deliveryKey, recorded.Code, recorded.Detail!, now, ct);
 
         logger.LogInformation("Intake: recorded voucher {Adm}/{VoucherNo} with {Lines} lines, {Amount} yuan",
             voucher.AdmDivCode, voucher.VoucherNo, voucher.DetailCount, voucher.PayAmt);
@@ -230,7 +228,22 @@ internal sealed class VoucherIntake(
             """, new { contentSm3, deliveryKey }, cancellationToken: ct));
     }
 
-    private async Task<IntakeOutcome> RejectAsync(VoucherSet set, string deliveryKey, RejectCode code, string detail, DateTimeOffset now, string outbox, CancellationToken ct)
+    /// <summary>
+    /// An identical re-delivery is answered again: whatever was sent for it (RS_ and HD_, or RJ_) goes out once more.
+    /// What is not produced yet goes out when the results stage produces it.
+    /// </summary>
+    private async Task AnswerAgainAsync(long deliveryId, long? voucherId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var names = await connection.QueryAsync<string>(new CommandDefinition(
+            "select file_name from outbound_files where source = @delivery or (kind in ('RS', 'HD') and source = @voucher)",
+            new { delivery = $"delivery:{deliveryId}", voucher = $"voucher:{voucherId}" }, tx, cancellationToken: ct));
+        await Delivery.DeliveryQueue.RequestResendAsync(connection, tx, names, "intake", ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private async Task<IntakeOutcome> RejectAsync(VoucherSet set, string deliveryKey, RejectCode code, string detail, DateTimeOffset now, CancellationToken ct)
     {
         // The answer carries the names of the file the bureau sent, whatever its content claims.
         string adm = set.AdmDivCode;
@@ -248,7 +261,7 @@ internal sealed class VoucherIntake(
                 cancellationToken: ct));
         }
         logger.LogWarning("Intake: rejected {Voucher} with {Code} {Reason}: {Detail}", set.VoucherFileName, code, OutcomeTable.Reason(code), detail);
-        await rejections.WriteAsync(deliveryId, outbox, ct);
+        // The RJ_ notice is the results stage's work: it answers every rejected delivery without one.
         return new IntakeOutcome(IntakeKind.Rejected, adm, no, null, code, detail);
     }
 }

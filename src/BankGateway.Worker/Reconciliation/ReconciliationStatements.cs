@@ -1,3 +1,4 @@
+using BankGateway.Worker.Delivery;
 using BankGateway.Domain;
 using BankGateway.Domain.Statements;
 using BankGateway.Domain.Vouchers;

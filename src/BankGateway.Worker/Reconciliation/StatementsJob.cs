@@ -2,7 +2,7 @@ using BankGateway.Domain.Calendar;
 using BankGateway.Domain.Statements;
 using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Hosting.Service;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.Notices;
 using BankGateway.Worker.Returns;
 using Dapper;
@@ -27,7 +27,7 @@ internal sealed class StatementsJob(
     CalendarStore calendars,
     GatewayClock clock,
     ChannelRegistry channels,
-    ChannelLock locks,
+    Delivery.DeliveryStage delivery,
     NpgsqlDataSource db,
     ILogger<StatementsJob> logger) : IJob
 {
@@ -90,7 +90,7 @@ internal sealed class StatementsJob(
             }
         }
         foreach (var name in written) logger.LogInformation("Statements: wrote {File}", name);
-        await ReturnsJob.DeliverAsync(bureaus, channels, locks, logger, ct);
+        await delivery.DeliverAsync(channels, bureaus, wait: true, ct);
         return written;
     }
 

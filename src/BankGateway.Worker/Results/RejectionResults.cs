@@ -1,3 +1,4 @@
+using BankGateway.Worker.Delivery;
 using BankGateway.Domain.Codes;
 using BankGateway.Files.Formats;
 using Dapper;

@@ -1,7 +1,7 @@
 using BankGateway.Domain.Calendar;
 using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Hosting.Service;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using Microsoft.Extensions.Logging;
 using Quartz;
 
@@ -20,7 +20,7 @@ internal sealed class ReturnsJob(
     GatewaySettings settings,
     GatewayClock clock,
     ChannelRegistry channels,
-    ChannelLock locks,
+    Delivery.DeliveryStage delivery,
     ILogger<ReturnsJob> logger) : IJob
 {
     public static readonly JobKey Key = new("returns", "returns");
@@ -72,26 +72,7 @@ internal sealed class ReturnsJob(
         foreach (var e in executed)
             logger.LogInformation("Returns: {Adm}/{VoucherNo} due {Due:yyyy-MM-dd}: {Count} line(s), {Amount} yuan returned, {Notice} written",
                 e.AdmDivCode, e.VoucherNo, e.DueDate, e.Count, e.Amount, Path.GetFileName(e.NoticePath));
-        await DeliverAsync(executed.Select(e => e.AdmDivCode), channels, locks, logger, ct);
+        await delivery.DeliverAsync(channels, executed.Select(e => e.AdmDivCode), wait: true, ct);
         return executed;
-    }
-
-    /// <summary>Sends what was written for these bureaus now, each under its channel's lock (never beside a running poll).</summary>
-    internal static async Task DeliverAsync(IEnumerable<string> bureaus, ChannelRegistry channels, ChannelLock locks, ILogger logger, CancellationToken ct)
-    {
-        foreach (var adm in bureaus.Distinct())
-        {
-            if (channels.Find(adm) is not { } entry) continue;
-            try
-            {
-                await using var held = await locks.AcquireAsync(adm, ct);
-                await entry.Channel.DeliverAsync(ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                GatewayMetrics.ChannelErrors.WithLabels(adm).Inc();
-                logger.LogError(e, "Channel {Adm}: delivery failed: {Message}; the channel's next poll delivers again", adm, e.Message);
-            }
-        }
     }
 }

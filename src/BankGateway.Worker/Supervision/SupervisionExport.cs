@@ -1,3 +1,4 @@
+using BankGateway.Worker.Delivery;
 using System.Data;
 using System.Globalization;
 using BankGateway.Files.Formats;

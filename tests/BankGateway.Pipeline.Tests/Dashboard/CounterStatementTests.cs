@@ -1,3 +1,4 @@
+using BankGateway.Worker.Hosting;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;

@@ -1,3 +1,4 @@
+using BankGateway.Worker.Hosting;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using BankGateway.Domain.Codes;
@@ -90,7 +91,7 @@ public sealed class DashboardBrowserTests
     {
         var box = new LocalInbox(inbox, NullLogger.Instance, TimeSpan.FromMinutes(30), TimeProvider.System);
         foreach (var set in box.FindCompleteSets())
-            await _server.Get<VoucherIntake>().TakeAsync(set, SampleFiles.FinancePublic, BusinessDate, _server.Outbox, CancellationToken.None);
+            await _server.Get<VoucherIntake>().TakeAsync(set, SampleFiles.FinancePublic, BusinessDate, CancellationToken.None);
     }
 
     [OneTimeTearDown]

@@ -1,3 +1,4 @@
+using BankGateway.Worker.Delivery;
 using BankGateway.Files.Signing;
 using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Worker.Dashboard;

@@ -52,7 +52,7 @@ public sealed partial class DualControlTests
         LargeVoucher.Write(inbox, Path.Combine(_server.Work, "data"), 5, financeKey, "ZF2024910001", accountMultiple: 1, firstAccount: 300_001);
         var box = new LocalInbox(inbox, NullLogger.Instance, TimeSpan.FromMinutes(30), TimeProvider.System);
         foreach (var set in box.FindCompleteSets())
-            await _server.Get<VoucherIntake>().TakeAsync(set, SampleFiles.FinancePublic, BusinessDate, _server.Outbox, CancellationToken.None);
+            await _server.Get<VoucherIntake>().TakeAsync(set, SampleFiles.FinancePublic, BusinessDate, CancellationToken.None);
         _voucherId = await _server.ScalarAsync<long>("select id from vouchers where voucher_no = 'ZF2024910001'");
 
         var users = _server.Get<UserStore>();

@@ -1,3 +1,4 @@
+using BankGateway.Worker.Hosting;
 using System.Globalization;
 using BankGateway.Domain;
 using BankGateway.Domain.Vouchers;

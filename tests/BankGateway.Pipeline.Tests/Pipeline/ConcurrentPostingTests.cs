@@ -45,7 +45,7 @@ public sealed class ConcurrentPostingTests
                 new { gone = Enumerable.Range(0, Lines / 10).Select(i => LargeVoucher.Account(k * Lines + 1L + i * 10)).ToArray() });
             var box = new LocalInbox(inbox, NullLogger.Instance, TimeSpan.FromMinutes(30), TimeProvider.System);
             foreach (var set in box.FindCompleteSets())
-                await first.Get<VoucherIntake>().TakeAsync(set, SampleFiles.FinancePublic, new DateOnly(2024, 9, 30), first.Outbox, CancellationToken.None);
+                await first.Get<VoucherIntake>().TakeAsync(set, SampleFiles.FinancePublic, new DateOnly(2024, 9, 30), CancellationToken.None);
             ids.Add(await first.ScalarAsync<long>("select id from vouchers where voucher_no = @no", new { no = built.Voucher.VoucherNo }));
         }
 

@@ -1,3 +1,4 @@
+using BankGateway.Worker.Hosting;
 using System.Text;
 using BankGateway.Domain;
 using BankGateway.Domain.Codes;

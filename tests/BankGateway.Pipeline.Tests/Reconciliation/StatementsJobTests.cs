@@ -2,7 +2,7 @@ using BankGateway.Domain.Statements;
 using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Hosting.Service;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.Notices;
 using BankGateway.Worker.Reconciliation;
 using BankGateway.Worker.Returns;
@@ -39,7 +39,7 @@ public sealed class StatementsJobTests
         Directory.CreateDirectory(_channelOutbox);
         var channels = new ChannelRegistry([new ChannelRegistry.Entry(new LocalChannel(settings), settings, SampleFiles.FinancePublic)]);
         _job = new StatementsJob(gateway.Get<ReconciliationStatements>(), gateway.Get<BeneficiaryStatements>(), gateway.Get<CalendarStore>(),
-            gateway.Get<GatewayClock>(), channels, new ChannelLock(gateway.Db), gateway.Db, gateway.Get<ILogger<StatementsJob>>());
+            gateway.Get<GatewayClock>(), channels, gateway.Get<BankGateway.Worker.Delivery.DeliveryStage>(), gateway.Db, gateway.Get<ILogger<StatementsJob>>());
     }
 
     [OneTimeTearDown]

@@ -3,7 +3,7 @@ using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Postgres;
 using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Hosting.Service;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.Reconciliation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

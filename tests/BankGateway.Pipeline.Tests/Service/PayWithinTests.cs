@@ -1,6 +1,6 @@
 using BankGateway.Domain.Calendar;
 using BankGateway.Worker.Hosting;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using Microsoft.Extensions.Configuration;
 using NUnit.Framework;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Worker.Hosting.Service;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NUnit.Framework;
@@ -21,7 +21,7 @@ public sealed class ReadinessProbeTests
         public string LocalOutbox => "/tmp";
         public Task FetchAsync(CancellationToken ct) => Task.CompletedTask;
         public Task AcknowledgeTakenAsync(CancellationToken ct) => Task.CompletedTask;
-        public Task DeliverAsync(CancellationToken ct) => Task.CompletedTask;
+        public Task<BankGateway.Worker.Delivery.RemoteCopy> UploadAsync(OutboundItem item, CancellationToken ct) => throw new NotSupportedException();
 
         public async Task<ChannelHealth> CheckAsync(CancellationToken ct)
         {

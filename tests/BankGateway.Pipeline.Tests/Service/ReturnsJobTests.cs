@@ -2,7 +2,7 @@ using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Postgres;
 using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Hosting.Service;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.MasterData;
 using BankGateway.Worker.Returns;
 using Microsoft.Extensions.Logging;
@@ -37,7 +37,7 @@ public sealed class ReturnsJobTests
         };
         var channels = new ChannelRegistry([new ChannelRegistry.Entry(new LocalChannel(settings), settings, SampleFiles.FinancePublic)]);
         var job = new ReturnsJob(gateway.Get<ReturnService>(), gateway.Get<CalendarStore>(), gateway.Get<GatewaySettings>(), gateway.Get<GatewayClock>(),
-            channels, new ChannelLock(gateway.Db), gateway.Get<ILogger<ReturnsJob>>());
+            channels, gateway.Get<BankGateway.Worker.Delivery.DeliveryStage>(), gateway.Get<ILogger<ReturnsJob>>());
         return (gateway, job);
     }
 

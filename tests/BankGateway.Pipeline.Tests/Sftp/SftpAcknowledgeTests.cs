@@ -1,5 +1,6 @@
+using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Worker.Intake;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 
@@ -48,7 +49,7 @@ public sealed class SftpAcknowledgeTests : SftpTestFixture
         await channel.AcknowledgeTakenAsync(CancellationToken.None);
         Assert.That(SftpTestBed.Names(_bed.RemoteInbox), Has.Length.EqualTo(4), "the set stays on the server");
         Assert.That(channel.Counters.FilesRemembered, Is.EqualTo(3));
-        var ledger = File.ReadAllLines(Path.Combine(channel.Folder, "taken.txt"));
+        var ledger = (await Sql.ScalarAsync<string>(_bed.Db.ConnectionString, "select string_agg(sm3 || chr(9) || size_bytes || chr(9) || mtime_unix || chr(9) || name, chr(10)) from taken_files")).Split('\n');
         Assert.That(ledger, Has.Length.EqualTo(3));
         Assert.That(ledger.Select(l => l.Split('\t')[0]), Has.All.Match("^[0-9a-f]{64}$"));
 

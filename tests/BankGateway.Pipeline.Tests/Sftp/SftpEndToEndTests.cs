@@ -1,8 +1,12 @@
+using BankGateway.Worker.Hosting;
 using BankGateway.Files.Signing;
 using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Postgres;
+using BankGateway.Worker.Delivery;
 using BankGateway.Worker.Intake;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Posting;
+using BankGateway.Worker.Results;
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.MasterData;
 using NUnit.Framework;
 
@@ -26,17 +30,19 @@ public sealed class SftpEndToEndTests
         await gateway.Get<AccountMaster>().ImportAsync(Path.Combine(bed.Samples, "accounts.csv"), null, CancellationToken.None);
         var set = bed.SampleSet();
         await bed.UploadAsync(set);
-        using var channel = bed.Channel();
+        using var channel = bed.Channel(db: gateway.Db);
 
-        // Two polls, as the service would run them.
+        // Two polls, each stage once as the service runs them.
         RunReport? report = null;
         for (int poll = 0; poll < 2; poll++)
         {
+            report = new RunReport(new DateOnly(2024, 9, 30));
             await channel.FetchAsync(CancellationToken.None);
-            report = await gateway.Get<LocalPipeline>().RunOnceAsync(channel.LocalInbox, channel.LocalOutbox, _ => SampleFiles.FinancePublic,
-                new DateOnly(2024, 9, 30), null, CancellationToken.None);
+            await gateway.Get<IntakeStage>().RunAsync(channel.LocalInbox, _ => SampleFiles.FinancePublic, report.BusinessDate, false, report, CancellationToken.None);
             await channel.AcknowledgeTakenAsync(CancellationToken.None);
-            await channel.DeliverAsync(CancellationToken.None);
+            await gateway.Get<PostingStage>().RunAsync(null, true, CancellationToken.None);
+            await gateway.Get<ResultsStage>().RunAsync(null, _ => channel.LocalOutbox, CancellationToken.None);
+            await gateway.Get<DeliveryStage>().DeliverHeldAsync(channel, CancellationToken.None);
         }
 
         Assert.That(report!.Intake, Has.Count.EqualTo(1), "taken on the second poll");

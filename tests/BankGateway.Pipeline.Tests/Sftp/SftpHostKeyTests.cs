@@ -1,5 +1,6 @@
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.Hosting;
-using BankGateway.Worker.Intake.Channels.Sftp;
+using BankGateway.Worker.Channels.Sftp;
 using Microsoft.Extensions.Logging;
 using NUnit.Framework;
 
@@ -36,7 +37,10 @@ public sealed class SftpHostKeyTests : SftpTestFixture
         File.WriteAllText(Path.Combine(channel.LocalOutbox, "HD_522726_ZF2024000123.xml"), "<answer/>");
 
         Assert.That(async () => await channel.FetchAsync(CancellationToken.None), Throws.Exception.Message.Contains("host key refused"));
-        Assert.That(async () => await channel.DeliverAsync(CancellationToken.None), Throws.Exception.Message.Contains("host key refused"));
+        string answer = Path.Combine(channel.LocalOutbox, "HD_522726_ZF2024000123.xml");
+        File.WriteAllText(answer + ".sig", "MEUCIQ==\n");
+        Assert.That(async () => await channel.UploadAsync(new OutboundItem("HD_522726_ZF2024000123.xml", answer, answer + ".sig", ""), CancellationToken.None),
+            Throws.Exception.Message.Contains("host key refused"));
         var health = await channel.CheckAsync(CancellationToken.None);
 
         Assert.That(health.Ready, Is.False);
@@ -69,13 +73,13 @@ public sealed class SftpHostKeyTests : SftpTestFixture
             var health = await channel.CheckAsync(CancellationToken.None);
             Assert.That(health.Ready, Is.True, "ECDSA key in PEM format: " + health.Detail);
         }
-        Environment.SetEnvironmentVariable(Worker.Intake.Channels.SftpChannel.PassphraseVariable, null);
+        Environment.SetEnvironmentVariable(Worker.Channels.SftpChannel.PassphraseVariable, null);
         using (var channel = _bed.Channel(privateKey: rsa))
         {
             var health = await channel.CheckAsync(CancellationToken.None);
-            Assert.That(health.Detail, Does.Contain(Worker.Intake.Channels.SftpChannel.PassphraseVariable), "an encrypted key without its passphrase says which variable to set");
+            Assert.That(health.Detail, Does.Contain(Worker.Channels.SftpChannel.PassphraseVariable), "an encrypted key without its passphrase says which variable to set");
         }
-        Environment.SetEnvironmentVariable(Worker.Intake.Channels.SftpChannel.PassphraseVariable, "s3cret passphrase");
+        Environment.SetEnvironmentVariable(Worker.Channels.SftpChannel.PassphraseVariable, "s3cret passphrase");
         try
         {
             using var channel = _bed.Channel(privateKey: rsa);
@@ -84,7 +88,7 @@ public sealed class SftpHostKeyTests : SftpTestFixture
         }
         finally
         {
-            Environment.SetEnvironmentVariable(Worker.Intake.Channels.SftpChannel.PassphraseVariable, null);
+            Environment.SetEnvironmentVariable(Worker.Channels.SftpChannel.PassphraseVariable, null);
         }
     }
 

@@ -1,8 +1,8 @@
 using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Sshd;
 using BankGateway.Worker.Database;
-using BankGateway.Worker.Intake.Channels;
-using BankGateway.Worker.Intake.Channels.Sftp;
+using BankGateway.Worker.Channels;
+using BankGateway.Worker.Channels.Sftp;
 using Microsoft.Extensions.Logging;
 
 namespace BankGateway.Pipeline.Tests.Sftp;
@@ -15,8 +15,9 @@ internal sealed class SftpTestBed : IAsyncDisposable
 {
     public const string Adm = "522726";
 
-    private SftpTestBed(SshdServer server, string root, string samples)
+    private SftpTestBed(SshdServer server, string root, string samples, Npgsql.NpgsqlDataSource db)
     {
+        Db = db;
         Server = server;
         Root = root;
         Samples = samples;
@@ -25,6 +26,9 @@ internal sealed class SftpTestBed : IAsyncDisposable
     }
 
     public SshdServer Server { get; }
+
+    /// <summary>A migrated database of the test's own: the channel remembers taken files there (taken_files).</summary>
+    public Npgsql.NpgsqlDataSource Db { get; }
     public string Root { get; }
     public string Samples { get; }
     public string RemoteInbox => Path.Combine(Root, "bureau", "inbox");
@@ -49,7 +53,10 @@ internal sealed class SftpTestBed : IAsyncDisposable
     {
         string root = Directory.CreateTempSubdirectory("bg-sftp-").FullName;
         var server = await SshdServer.StartAsync();
-        return new SftpTestBed(server, root, SampleFiles.CopyTo(root));
+        var postgres = await BankGateway.Testing.Postgres.TestDatabase.GetSharedAsync();
+        var db = Npgsql.NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync("sftp_" + Guid.NewGuid().ToString("N")[..12]));
+        await new MigrationRunner(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).RunAsync(db, CancellationToken.None);
+        return new SftpTestBed(server, root, SampleFiles.CopyTo(root), db);
     }
 
     public ChannelSettings Settings(string? hostKey = null, string? privateKey = null) => new()
@@ -66,8 +73,8 @@ internal sealed class SftpTestBed : IAsyncDisposable
         FinancePublicKeyFile = SampleFiles.Key("finance_public.pem"),
     };
 
-    public SftpChannel Channel(SftpChannelOptions? options = null, string? hostKey = null, string? privateKey = null) =>
-        new(Settings(hostKey, privateKey), Home, Log, TimeProvider.System, options ?? FastOptions);
+    public SftpChannel Channel(SftpChannelOptions? options = null, string? hostKey = null, string? privateKey = null, Npgsql.NpgsqlDataSource? db = null) =>
+        new(Settings(hostKey, privateKey), Home, db ?? Db, Log, TimeProvider.System, options ?? FastOptions);
 
     /// <summary>The sample set's files (PV, PV.sig, QC) in the copied committed inbox.</summary>
     public string[] SampleSet(string voucherNo = "ZF2024000123")
@@ -85,6 +92,7 @@ internal sealed class SftpTestBed : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
+        await Db.DisposeAsync();
         try
         {
             Directory.Delete(Root, recursive: true);

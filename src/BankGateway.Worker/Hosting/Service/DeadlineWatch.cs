@@ -1,5 +1,5 @@
 using BankGateway.Domain.Calendar;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.Returns;
 using Dapper;
 using Npgsql;
@@ -30,7 +30,7 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
     public sealed record OverdueReturn(string AdmDivCode, string VoucherNo, DateOnly DueDate);
 
     public sealed record Snapshot(IReadOnlyList<VoucherAtRisk> VouchersAtRisk, IReadOnlyList<OverdueReturn> OverdueReturns, int ReturnsDue, double OldestUnprocessedSeconds,
-        int PaidUncleared, IReadOnlyDictionary<string, int> Quarantined);
+        int PaidUncleared, IReadOnlyDictionary<string, int> Quarantined, IReadOnlyDictionary<string, (int Count, double OldestSeconds)> DeliveryBacklog);
 
     // Npgsql reads timestamptz as a UTC DateTime.
     private sealed record OpenVoucher(string AdmDivCode, string VoucherNo, string Status, DateTime ReceivedAt)
@@ -47,6 +47,7 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
         int due;
         List<(DateOnly BusinessDate, int Count)> uncleared;
         Dictionary<string, int> quarantined;
+        Dictionary<string, (int, double)> backlog;
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             // Paid and in no QS_ (contract §13): alarmed once the next working day after its business date has passed.
@@ -58,6 +59,10 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
             quarantined = (await connection.QueryAsync<(string, int)>(new CommandDefinition(
                 "select kind, count(*)::int from quarantine where released_at is null group by kind", cancellationToken: ct)))
                 .ToDictionary(r => r.Item1, r => r.Item2, StringComparer.Ordinal);
+            backlog = (await connection.QueryAsync<(string, int, double)>(new CommandDefinition("""
+                select adm_div_code, count(*)::int, extract(epoch from now() - min(created_at))::float8 from file_deliveries
+                where state = 'PENDING' group by adm_div_code
+                """, cancellationToken: ct))).ToDictionary(r => r.Item1, r => (r.Item2, Math.Max(0, r.Item3)), StringComparer.Ordinal);
             open = (await connection.QueryAsync<OpenVoucher>(new CommandDefinition("""
                 select adm_div_code, voucher_no, status, received_at from vouchers where status <> 'COMPLETED' order by received_at, id
                 """, cancellationToken: ct))).ToList();
@@ -78,7 +83,7 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
         }
         double oldest = open.Count == 0 ? 0 : Math.Max(0, (now - open.Min(v => v.ReceivedUtc)).TotalSeconds);
         int paidUncleared = uncleared.Where(u => calendar.NextWorkingDayAfter(u.BusinessDate).Date < today).Sum(u => u.Count);
-        return new Snapshot(atRisk, overdue, due, oldest, paidUncleared, quarantined);
+        return new Snapshot(atRisk, overdue, due, oldest, paidUncleared, quarantined, backlog);
     }
 
     /// <summary>The default deadline: the second working day after the day of receipt (past the calendar's data: ordinary weeks).</summary>

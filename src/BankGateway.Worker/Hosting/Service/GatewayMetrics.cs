@@ -12,6 +12,18 @@ internal static class GatewayMetrics
     public static readonly Counter OutboundTampered = Metrics.CreateCounter("bankgateway_outbound_tampered_total",
         "Outbound files found on disk with bytes other than the SM3 recorded when produced (regenerated from the database, alarmed).");
 
+    public static readonly Counter FilesDelivered = Metrics.CreateCounter("bankgateway_delivery_files_total",
+        "Outbound files delivered to a bureau by this node (each file once per delivery row; re-sends count again).", "channel");
+
+    public static readonly Counter DeliveryFailures = Metrics.CreateCounter("bankgateway_delivery_failures_total",
+        "Delivery attempts that failed (channel down, or stored bytes not matching their SM3).", "channel");
+
+    public static readonly Gauge DeliveryPending = Metrics.CreateGauge("bankgateway_delivery_pending",
+        "Outbound files waiting to be delivered to the bureau (file_deliveries PENDING).", "channel");
+
+    public static readonly Gauge DeliveryOldestPending = Metrics.CreateGauge("bankgateway_delivery_oldest_pending_seconds",
+        "Age of the oldest outbound file still waiting to be delivered to the bureau.", "channel");
+
     public static readonly Gauge Quarantined = Metrics.CreateGauge("bankgateway_quarantined",
         "Sets, vouchers and answers held in quarantine, waiting for an operator.", "kind");
 
@@ -73,12 +85,12 @@ internal static class GatewayMetrics
         "Transient SFTP errors retried on this node, by channel.", "channel");
 
     /// <summary>Publishes each SFTP channel's own counters (host-key refusals, retries) at every scrape.</summary>
-    public static void ExposeChannelCounters(Intake.Channels.ChannelRegistry channels) =>
+    public static void ExposeChannelCounters(Channels.ChannelRegistry channels) =>
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
             foreach (var entry in channels.All)
             {
-                if (entry.Channel is not Intake.Channels.SftpChannel sftp) continue;
+                if (entry.Channel is not Channels.SftpChannel sftp) continue;
                 HostKeyRejections.WithLabels(entry.Settings.AdmDivCode).Set(sftp.Counters.HostKeyRejections);
                 SftpRetries.WithLabels(entry.Settings.AdmDivCode).Set(sftp.Counters.Retries);
             }
@@ -100,6 +112,17 @@ internal static class GatewayMetrics
                     if (!byChannel.ContainsKey(labels[0])) DeadlineRiskByChannel.WithLabels(labels).Set(0);
                 foreach (var (channel, count) in byChannel) DeadlineRiskByChannel.WithLabels(channel).Set(count);
                 PaidUncleared.Set(snapshot.PaidUncleared);
+                foreach (var labels in DeliveryPending.GetAllLabelValues().ToList())
+                {
+                    if (snapshot.DeliveryBacklog.ContainsKey(labels[0])) continue;
+                    DeliveryPending.WithLabels(labels).Set(0);
+                    DeliveryOldestPending.WithLabels(labels).Set(0);
+                }
+                foreach (var (channel, (count, oldest)) in snapshot.DeliveryBacklog)
+                {
+                    DeliveryPending.WithLabels(channel).Set(count);
+                    DeliveryOldestPending.WithLabels(channel).Set(oldest);
+                }
                 foreach (var kind in new[] { "SET", "VOUCHER", "ANSWER" })
                     Quarantined.WithLabels(kind.ToLowerInvariant()).Set(snapshot.Quarantined.GetValueOrDefault(kind));
             }
@@ -117,6 +140,10 @@ internal static class GatewayMetrics
         {
             SetsTaken.WithLabels(channel);
             ChannelErrors.WithLabels(channel);
+            FilesDelivered.WithLabels(channel);
+            DeliveryFailures.WithLabels(channel);
+            DeliveryPending.WithLabels(channel).Set(0);
+            DeliveryOldestPending.WithLabels(channel).Set(0);
             ChannelCircuit.WithLabels(channel).Set(0);
             foreach (var outcome in new[] { "accepted", "rejected", "redelivered", "answered" }) Vouchers.WithLabels(channel, outcome);
         }

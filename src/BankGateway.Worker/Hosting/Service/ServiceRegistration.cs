@@ -1,8 +1,9 @@
+using BankGateway.Worker.Delivery;
 using BankGateway.Files.Signing;
 using BankGateway.Worker.Clearing;
 using BankGateway.Worker.Database;
 using BankGateway.Worker.Intake;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using BankGateway.Worker.Posting;
 using BankGateway.Worker.Results;
 using BankGateway.Worker.Returns;
@@ -27,15 +28,15 @@ internal static class ServiceRegistration
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new GatewayClock(TimeProvider.System));
         services.AddSingleton(new BankKey(bankKey));
-        services.AddSingleton(GatewayHome.Resolve());
         GatewayRuntime.AddStages(services);
 
         services.AddSingleton(sp => ChannelRegistry.Build(service.Channels, sp));
-        services.AddSingleton<ChannelLock>();
         services.AddSingleton<ChannelCircuits>();
         services.AddSingleton<Dashboard.IChannelControl, ChannelControl>();
         services.AddSingleton<DeadlineWatch>();
         services.AddTransient<ChannelPollJob>();
+        services.AddHostedService<PostingWorker>();
+        services.AddHostedService<AnswerWorker>();
         services.AddTransient<ReturnsJob>();
         services.AddTransient<ClearingJob>();
         services.AddTransient<ReconciliationJob>();

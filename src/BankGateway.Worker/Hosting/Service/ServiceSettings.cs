@@ -1,5 +1,5 @@
 using System.Globalization;
-using BankGateway.Worker.Intake.Channels;
+using BankGateway.Worker.Channels;
 using Microsoft.Extensions.Configuration;
 
 namespace BankGateway.Worker.Hosting.Service;

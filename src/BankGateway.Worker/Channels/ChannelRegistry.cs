@@ -2,7 +2,7 @@ using BankGateway.Files.Signing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace BankGateway.Worker.Intake.Channels;
+namespace BankGateway.Worker.Channels;
 
 /// <summary>
 /// One <see cref="IVoucherChannel"/> per configured bureau (<c>Gateway:Channels</c>), with its settings
@@ -61,6 +61,6 @@ internal sealed class ChannelRegistry : IDisposable
     }
 
     private static IVoucherChannel CreateSftp(ChannelSettings s, IServiceProvider services) =>
-        new SftpChannel(s, services.GetRequiredService<Database.GatewayHome>(), services.GetRequiredService<ILogger<SftpChannel>>(),
+        new SftpChannel(s, services.GetRequiredService<Database.GatewayHome>(), services.GetRequiredService<Npgsql.NpgsqlDataSource>(), services.GetRequiredService<ILogger<SftpChannel>>(),
             services.GetRequiredService<TimeProvider>());
 }

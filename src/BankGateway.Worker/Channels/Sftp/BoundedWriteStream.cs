@@ -1,4 +1,4 @@
-namespace BankGateway.Worker.Intake.Channels.Sftp;
+namespace BankGateway.Worker.Channels.Sftp;
 
 /// <summary>
 /// Passes writes to <paramref name="inner"/> but refuses more than <paramref name="limit"/> bytes: a remote file

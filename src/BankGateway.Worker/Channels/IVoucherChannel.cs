@@ -1,10 +1,10 @@
-namespace BankGateway.Worker.Intake.Channels;
+namespace BankGateway.Worker.Channels;
 
 /// <summary>
-/// One finance bureau's transport (contract §1). The pipeline itself only works on local folders:
-/// a channel brings complete voucher sets into a local inbox folder, and takes answered files from
-/// a local outbox folder to the bureau. The local-folder channel does both in place; the SFTP
-/// channel stages through local folders under BANKGATEWAY_HOME.
+/// One finance bureau's transport (contract §1): list and fetch complete sets into a local inbox, mark them
+/// taken at the source, upload one file (temporary name, rename, its <c>.sig</c> after it). What to deliver
+/// and whether it went out is the delivery stage's business, in the database; a channel only moves bytes.
+/// The local-folder channel works in place; the SFTP channel stages through folders under BANKGATEWAY_HOME.
 /// </summary>
 internal interface IVoucherChannel
 {
@@ -14,7 +14,7 @@ internal interface IVoucherChannel
     /// <summary>The local folder the pipeline takes sets from (and moves them to its processed/ after recording).</summary>
     string LocalInbox { get; }
 
-    /// <summary>The local folder the pipeline writes answers into.</summary>
+    /// <summary>The local folder answers' local copies are written into (a Local channel's: the bureau's drop folder).</summary>
     string LocalOutbox { get; }
 
     /// <summary>
@@ -29,12 +29,18 @@ internal interface IVoucherChannel
     /// </summary>
     Task AcknowledgeTakenAsync(CancellationToken ct);
 
-    /// <summary>Sends every answer in <see cref="LocalOutbox"/> not yet sent (temporary name, then rename; .sig after its file).</summary>
-    Task DeliverAsync(CancellationToken ct);
+    /// <summary>
+    /// Puts one file and then its <c>.sig</c> at the bureau (temporary name, then rename over any earlier copy) and
+    /// returns what the destination holds: its size, and its SM3 when read back.
+    /// </summary>
+    Task<Delivery.RemoteCopy> UploadAsync(OutboundItem item, CancellationToken ct);
 
     /// <summary>Readiness: can the channel be reached now (and is its host key the pinned one)?</summary>
     Task<ChannelHealth> CheckAsync(CancellationToken ct);
 }
+
+/// <summary>A file to upload: its name at the bureau, a local path holding its bytes and one holding its signature, and its SM3.</summary>
+internal sealed record OutboundItem(string Name, string ContentPath, string SignaturePath, string Sm3);
 
 /// <summary>A channel's state for /health/ready, metrics and the dashboard.</summary>
 internal sealed record ChannelHealth(bool Ready, string Detail);

@@ -4,7 +4,7 @@ using BankGateway.Files.Signing;
 using BankGateway.Worker.Hosting;
 using Microsoft.Extensions.Configuration;
 
-namespace BankGateway.Worker.Intake.Channels;
+namespace BankGateway.Worker.Channels;
 
 /// <summary>
 /// One finance bureau's channel (<c>Gateway:Channels:&lt;n&gt;</c>, contract §11): its division code,

@@ -1,4 +1,4 @@
-namespace BankGateway.Worker.Intake.Channels.Sftp;
+namespace BankGateway.Worker.Channels.Sftp;
 
 /// <summary>
 /// Running totals of one channel since the worker started, for <c>/metrics</c> and the dashboard.

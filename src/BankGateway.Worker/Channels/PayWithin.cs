@@ -3,7 +3,7 @@ using BankGateway.Domain.Calendar;
 using BankGateway.Worker.Hosting;
 using Microsoft.Extensions.Configuration;
 
-namespace BankGateway.Worker.Intake.Channels;
+namespace BankGateway.Worker.Channels;
 
 /// <summary>
 /// How long a bureau gives the bank to complete a voucher (<c>Gateway:Channels:&lt;n&gt;:PayWithin</c>):

@@ -1,4 +1,4 @@
-namespace BankGateway.Worker.Intake.Channels.Sftp;
+namespace BankGateway.Worker.Channels.Sftp;
 
 /// <summary>
 /// Limits, timeouts and resilience settings of an <see cref="SftpChannel"/>. The defaults suit a

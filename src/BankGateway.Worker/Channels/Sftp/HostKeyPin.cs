@@ -1,4 +1,4 @@
-namespace BankGateway.Worker.Intake.Channels.Sftp;
+namespace BankGateway.Worker.Channels.Sftp;
 
 /// <summary>
 /// The pinned host key: <c>SHA256:&lt;base64&gt;</c> as <c>ssh-keygen -lf</c> prints it (unpadded base64

@@ -1,0 +1,58 @@
+using BankGateway.Files.Signing;
+using BankGateway.Worker.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BankGateway.Worker.Intake;
+
+/// <summary>
+/// The intake stage: takes every complete set in a local inbox — verified, checked and recorded (or recorded as
+/// rejected) by <see cref="VoucherIntake"/> — and moves it to the inbox's processed/. A set that fails for a reason
+/// of its own is quarantined and the others are taken. Posting and answering are later stages' work, read from
+/// the database.
+/// </summary>
+internal sealed class IntakeStage(
+    VoucherIntake intake,
+    GatewaySettings settings,
+    GatewayClock clock,
+    Containment.Quarantine quarantine,
+    ILogger<IntakeStage> logger)
+{
+    /// <param name="requireStableFiles">Take a file only once its size and time are unchanged since the previous pass (a polled local inbox).</param>
+    public async Task RunAsync(string inbox, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate, bool requireStableFiles,
+        RunReport report, CancellationToken ct)
+    {
+        var box = new LocalInbox(inbox, logger, TimeSpan.FromMinutes(settings.IncompleteSetAlarmMinutes), clock.Provider, requireStableFiles);
+        foreach (var set in box.FindCompleteSets())
+        {
+            var key = financeKeyFor(set.AdmDivCode);
+            if (key is null)
+            {
+                report.Problems.Add($"{set.VoucherFileName}: no finance public key for bureau {set.AdmDivCode} (pass --finance-pub or configure Gateway:Channels); left in the inbox");
+                continue;
+            }
+            if (!box.IsUnchanged(set))
+            {
+                logger.LogInformation("Intake waits: {Voucher} changed while being listed; taken on a later pass", set.VoucherFileName);
+                continue;
+            }
+            // Contract §12: a set that fails for any reason of its own is held, and the pass goes on.
+            string setKey = await Containment.Quarantine.SetKeyAsync(set, ct);
+            if (await quarantine.IsSetHeldAsync(setKey, ct))
+            {
+                report.Quarantined.Add($"{set.VoucherFileName}: held in quarantine (release it on the dashboard to take it again)");
+                continue;
+            }
+            try
+            {
+                var outcome = await intake.TakeAsync(set, key, businessDate, ct);
+                box.MoveToProcessed(set);
+                report.Intake.Add(outcome);
+            }
+            catch (Exception e) when (Containment.Quarantine.IsFaultOfTheWork(e, ct))
+            {
+                await quarantine.HoldSetAsync(set, setKey, e, ct);
+                report.Quarantined.Add($"{set.VoucherFileName}: quarantined: {e.Message}");
+            }
+        }
+    }
+}
