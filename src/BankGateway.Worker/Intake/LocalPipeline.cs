@@ -21,6 +21,7 @@ internal sealed class LocalPipeline(
     GatewaySettings settings,
     GatewayClock clock,
     Containment.Quarantine quarantine,
+    Archive.ArchiveStore archive,
     ILogger<LocalPipeline> logger)
 {
     public Task<RunReport> RunOnceAsync(string inbox, string outbox, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate,
@@ -71,6 +72,7 @@ internal sealed class LocalPipeline(
             try
             {
                 var outcome = await intake.TakeAsync(set, key, businessDate, outbox, ct);
+                await archive.KeepInboundAsync(set, ct);
                 box.MoveToProcessed(set);
                 report.Intake.Add(outcome);
             }

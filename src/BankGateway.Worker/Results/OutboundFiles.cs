@@ -13,7 +13,7 @@ namespace BankGateway.Worker.Results;
 /// bytes, checks them against the recorded digest, and never rewrites a file already in place whose
 /// bytes still match it. A file edited on disk is never signed as found: it is regenerated (contract §12).
 /// </summary>
-internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogger<OutboundFiles> logger)
+internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archive.ArchiveStore archive, ILogger<OutboundFiles> logger)
 {
     public sealed record Written(string Path, string Sm3, bool New);
 
@@ -56,6 +56,7 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogge
             throw new InvalidOperationException($"{fileName}: re-created content differs from the recorded SM3 {recorded.Sm3}; moved aside as {fileName}.mismatch");
         }
         SignatureFile.Write(path, bankKey.Key);
+        await archive.KeepOutboundAsync(path, admDivCode, ct);
         if (recorded is null)
         {
             await using var connection = await db.OpenConnectionAsync(ct);

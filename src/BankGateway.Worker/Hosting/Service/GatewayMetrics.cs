@@ -72,6 +72,19 @@ internal static class GatewayMetrics
     public static readonly Gauge SftpRetries = Metrics.CreateGauge("bankgateway_channel_retries",
         "Transient SFTP errors retried on this node, by channel.", "channel");
 
+    public static readonly Gauge CalendarYearMissing = Metrics.CreateGauge("bankgateway_calendar_year_missing",
+        "1 when the working-day calendar lacks this China year (year=\"this\") or the next (year=\"next\"): import it (calendar import).", "year");
+
+    /// <summary>
+    /// The .NET runtime's own meter (System.Runtime) is re-exported by prometheus-net; its instruments named
+    /// <c>*.count</c> become gauges ending in <c>_count</c>, which Prometheus reserves for histograms and summaries
+    /// (<c>promtool check metrics</c> refuses them). They are left out: prometheus-net's own <c>dotnet_*</c> and
+    /// <c>process_*</c> series say the same (threads, collections, CPUs).
+    /// </summary>
+    public static void ConfigureRuntimeMeters() =>
+        Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument =>
+            !(instrument.Meter.Name == "System.Runtime" && instrument.Name.EndsWith(".count", StringComparison.Ordinal)));
+
     /// <summary>Publishes each SFTP channel's own counters (host-key refusals, retries) at every scrape.</summary>
     public static void ExposeChannelCounters(Intake.Channels.ChannelRegistry channels) =>
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
@@ -102,6 +115,9 @@ internal static class GatewayMetrics
                 PaidUncleared.Set(snapshot.PaidUncleared);
                 foreach (var kind in new[] { "SET", "VOUCHER", "ANSWER" })
                     Quarantined.WithLabels(kind.ToLowerInvariant()).Set(snapshot.Quarantined.GetValueOrDefault(kind));
+                var (thisYear, nextYear) = await deadlines.CalendarGapsAsync(ct);
+                CalendarYearMissing.WithLabels("this").Set(thisYear ? 1 : 0);
+                CalendarYearMissing.WithLabels("next").Set(nextYear ? 1 : 0);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
