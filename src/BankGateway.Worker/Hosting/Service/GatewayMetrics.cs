@@ -76,14 +76,19 @@ internal static class GatewayMetrics
         "1 when the working-day calendar lacks this China year (year=\"this\") or the next (year=\"next\"): import it (calendar import).", "year");
 
     /// <summary>
-    /// The .NET runtime's own meter (System.Runtime) is re-exported by prometheus-net; its instruments named
-    /// <c>*.count</c> become gauges ending in <c>_count</c>, which Prometheus reserves for histograms and summaries
-    /// (<c>promtool check metrics</c> refuses them). They are left out: prometheus-net's own <c>dotnet_*</c> and
-    /// <c>process_*</c> series say the same (threads, collections, CPUs).
+    /// What prometheus-net adds to our series, made to pass <c>promtool check metrics</c>. It re-exports every .NET
+    /// meter (the runtime's System.Runtime, Npgsql, Quartz); instruments named <c>*.count</c> (threads, CPUs,
+    /// assemblies, timers, database connections) come out as gauges ending in <c>_count</c>, a suffix Prometheus keeps
+    /// for histograms and summaries, so they are left out (prometheus-net's own <c>process_*</c> and <c>dotnet_*</c>
+    /// series say the same). The EventCounter adapter is off: the System.Runtime meter carries the same runtime
+    /// figures since .NET 9, and the adapter's own gauge ends in <c>_total</c>, a suffix kept for counters.
+    /// Called before the first scrape: both only take effect when the registry is first collected.
     /// </summary>
-    public static void ConfigureRuntimeMeters() =>
-        Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument =>
-            !(instrument.Meter.Name == "System.Runtime" && instrument.Name.EndsWith(".count", StringComparison.Ordinal)));
+    public static void ConfigureRuntimeMeters()
+    {
+        Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument => !instrument.Name.EndsWith(".count", StringComparison.Ordinal));
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressDebugMetrics = true, SuppressEventCounters = true, SuppressMeters = false, SuppressProcessMetrics = false });
+    }
 
     /// <summary>Publishes each SFTP channel's own counters (host-key refusals, retries) at every scrape.</summary>
     public static void ExposeChannelCounters(Intake.Channels.ChannelRegistry channels) =>
