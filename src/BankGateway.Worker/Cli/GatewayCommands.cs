@@ -32,6 +32,7 @@ internal static class GatewayCommands
         root.Subcommands.Add(QuarantineCommand.Build());
         root.Subcommands.Add(NoticesCommand.Build());
         root.Subcommands.Add(StatementsCommand.Build());
+        root.Subcommands.Add(ArchiveCommand.Build());
         foreach (var command in SupervisionCommands.Build()) root.Subcommands.Add(command);
         return root;
     }

@@ -30,12 +30,12 @@ internal static class Progress
         return result;
     }
 
-    public static async Task<T> Counting<T>(string what, Func<IProgress<long>, Task<T>> run)
+    public static async Task<T> Counting<T>(string what, Func<IProgress<long>, Task<T>> run, string unit = "rows")
     {
-        if (!Interactive) return await run(new SyncProgress<long>(n => Console.Error.WriteLine($"{what}: {n:N0} rows")));
+        if (!Interactive) return await run(new SyncProgress<long>(n => Console.Error.WriteLine($"{what}: {n:N0} {unit}")));
         T result = default!;
         await AnsiConsole.Status().StartAsync(what, async ctx =>
-            result = await run(new SyncProgress<long>(n => ctx.Status($"{what}: {n:N0} rows"))));
+            result = await run(new SyncProgress<long>(n => ctx.Status($"{what}: {n:N0} {unit}"))));
         return result;
     }
 

@@ -13,7 +13,7 @@ namespace BankGateway.Worker.Delivery;
 /// another node) restores the same bytes and the same <c>.sig</c> from it, and a local copy edited on disk is
 /// never signed as found — it is replaced by the recorded bytes and alarmed.
 /// </summary>
-internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogger<OutboundFiles> logger)
+internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archive.ArchiveStore archive, ILogger<OutboundFiles> logger)
 {
     public sealed record Written(string Path, string Sm3, bool New);
 
@@ -55,6 +55,7 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, ILogge
             await KeepLocalCopyAsync(path, fileName, theirs.Sm3, ct);
             return new Written(path, theirs.Sm3, false);
         }
+        await archive.KeepOutboundAsync(path, admDivCode, ct);
         logger.LogInformation("Results: wrote {File} (SM3 {Sm3})", fileName, sm3);
         return new Written(path, sm3, true);
     }

@@ -78,6 +78,8 @@ internal static class GatewayRuntime
         services.AddSingleton<CatalogueImport>();
         services.AddSingleton<LocalPipeline>();
         services.AddSingleton<Containment.Quarantine>();
+        services.AddSingleton(sp => Archive.ArchiveSettings.From(sp.GetService<IConfiguration>()));
+        services.AddSingleton<Archive.ArchiveStore>();
         Notices.SmsRegistration.AddSmsNotices(services);
         // Statements (contract §14 DZ_, §16 MB_).
         services.AddSingleton<Reconciliation.ReconciliationStatements>();

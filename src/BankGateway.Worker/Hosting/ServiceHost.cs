@@ -71,6 +71,7 @@ internal static class ServiceHost
         GatewayMetrics.Initialise(channels.All.Select(c => c.Settings.AdmDivCode));
         GatewayMetrics.MeasureAtScrape(app.Services.GetRequiredService<DeadlineWatch>(), startup);
         GatewayMetrics.ExposeChannelCounters(channels);
+        Archive.ArchiveMetrics.MeasureAtScrape(app.Services.GetRequiredService<Archive.ArchiveStore>(), startup);
         app.MapHealthAndMetrics();
         DashboardSetup.MapDashboard(app); // every other page needs a login
 

@@ -15,6 +15,7 @@ internal sealed class IntakeStage(
     GatewaySettings settings,
     GatewayClock clock,
     Containment.Quarantine quarantine,
+    Archive.ArchiveStore archive,
     ILogger<IntakeStage> logger)
 {
     /// <param name="requireStableFiles">Take a file only once its size and time are unchanged since the previous pass (a polled local inbox).</param>
@@ -45,6 +46,7 @@ internal sealed class IntakeStage(
             try
             {
                 var outcome = await intake.TakeAsync(set, key, businessDate, ct);
+                await archive.KeepInboundAsync(set, ct);
                 box.MoveToProcessed(set);
                 report.Intake.Add(outcome);
             }

@@ -27,6 +27,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
     public ManualClock Clock { get; }
     public NpgsqlDataSource Db => Services.GetRequiredService<NpgsqlDataSource>();
     public string Outbox => Path.Combine(Work, "outbox");
+    public string Archive => Path.Combine(Work, "archive");
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
@@ -37,6 +38,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
         {
             ["ConnectionStrings:Gateway"] = connectionString,
             ["Gateway:BankKeyFile"] = bankKeyFile,
+            ["Gateway:Archive:Folder"] = Path.Combine(work, "archive"),
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();

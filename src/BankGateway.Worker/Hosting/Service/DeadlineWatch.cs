@@ -86,6 +86,17 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
         return new Snapshot(atRisk, overdue, due, oldest, paidUncleared, quarantined, backlog);
     }
 
+    /// <summary>
+    /// Whether the calendar lacks this China year, and the next (the State Council publishes it each autumn): past its
+    /// data the calendar assumes ordinary weeks, so returns and deadlines around holidays and 调休 days would be wrong.
+    /// </summary>
+    public async Task<(bool ThisYear, bool NextYear)> CalendarGapsAsync(CancellationToken ct)
+    {
+        var calendar = await CalendarAsync(clock.Provider.GetUtcNow(), ct);
+        int year = clock.Today.Year;
+        return (!calendar.Covers(year), !calendar.Covers(year + 1));
+    }
+
     /// <summary>The default deadline: the second working day after the day of receipt (past the calendar's data: ordinary weeks).</summary>
     internal static DateOnly Deadline(WorkingDayCalendar calendar, DateOnly received) => PayWithin.Default.DeadlineAfter(calendar, received);
 

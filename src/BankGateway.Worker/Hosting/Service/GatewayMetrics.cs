@@ -84,6 +84,24 @@ internal static class GatewayMetrics
     public static readonly Gauge SftpRetries = Metrics.CreateGauge("bankgateway_channel_retries",
         "Transient SFTP errors retried on this node, by channel.", "channel");
 
+    public static readonly Gauge CalendarYearMissing = Metrics.CreateGauge("bankgateway_calendar_year_missing",
+        "1 when the working-day calendar lacks this China year (year=\"this\") or the next (year=\"next\"): import it (calendar import).", "year");
+
+    /// <summary>
+    /// What prometheus-net adds to our series, made to pass <c>promtool check metrics</c>. It re-exports every .NET
+    /// meter (the runtime's System.Runtime, Npgsql, Quartz); instruments named <c>*.count</c> (threads, CPUs,
+    /// assemblies, timers, database connections) come out as gauges ending in <c>_count</c>, a suffix Prometheus keeps
+    /// for histograms and summaries, so they are left out (prometheus-net's own <c>process_*</c> and <c>dotnet_*</c>
+    /// series say the same). The EventCounter adapter is off: the System.Runtime meter carries the same runtime
+    /// figures since .NET 9, and the adapter's own gauge ends in <c>_total</c>, a suffix kept for counters.
+    /// Called before the first scrape: both only take effect when the registry is first collected.
+    /// </summary>
+    public static void ConfigureRuntimeMeters()
+    {
+        Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument => !instrument.Name.EndsWith(".count", StringComparison.Ordinal));
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressDebugMetrics = true, SuppressEventCounters = true, SuppressMeters = false, SuppressProcessMetrics = false });
+    }
+
     /// <summary>Publishes each SFTP channel's own counters (host-key refusals, retries) at every scrape.</summary>
     public static void ExposeChannelCounters(Channels.ChannelRegistry channels) =>
         Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
@@ -125,6 +143,9 @@ internal static class GatewayMetrics
                 }
                 foreach (var kind in new[] { "SET", "VOUCHER", "ANSWER" })
                     Quarantined.WithLabels(kind.ToLowerInvariant()).Set(snapshot.Quarantined.GetValueOrDefault(kind));
+                var (thisYear, nextYear) = await deadlines.CalendarGapsAsync(ct);
+                CalendarYearMissing.WithLabels("this").Set(thisYear ? 1 : 0);
+                CalendarYearMissing.WithLabels("next").Set(nextYear ? 1 : 0);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

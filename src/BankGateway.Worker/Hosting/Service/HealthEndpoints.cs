@@ -35,6 +35,7 @@ internal static class HealthEndpoints
             var readiness = await CheckAsync(http.RequestServices, http.RequestAborted);
             return HttpResults.Json(readiness, statusCode: readiness.Status == "ready" ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
+        GatewayMetrics.ConfigureRuntimeMeters();
         app.MapMetrics("/metrics");
     }
 

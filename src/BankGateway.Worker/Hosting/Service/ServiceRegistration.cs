@@ -42,6 +42,7 @@ internal static class ServiceRegistration
         services.AddTransient<ReconciliationJob>();
         services.AddTransient<Reconciliation.StatementsJob>();
         services.AddTransient<Supervision.SupervisionJob>();
+        services.AddTransient<Archive.ArchiveJob>();
         services.AddQuartz(q => Schedule(q, settings, service, connectionString));
         // SIGTERM: running jobs are asked to stop (posting stops between chunks, a chunk always commits or rolls
         // back whole) and waited for; HostOptions.ShutdownTimeout bounds the wait.
@@ -109,6 +110,10 @@ internal static class ServiceRegistration
             .WithDescription("verify the audit chain and list anomalies month to date"));
         q.AddTrigger(t => t.ForJob(Supervision.SupervisionJob.Key).WithIdentity("supervision-nightly", Supervision.SupervisionJob.Key.Group)
             .WithSchedule(Daily(Supervision.SupervisionJob.Time, china)));
+        q.AddJob<Archive.ArchiveJob>(j => j.WithIdentity(Archive.ArchiveJob.Key).DisallowConcurrentExecution()
+            .WithDescription("purge archived copies past the retention, verify the rest"));
+        q.AddTrigger(t => t.ForJob(Archive.ArchiveJob.Key).WithIdentity("archive-daily", Archive.ArchiveJob.Key.Group)
+            .WithSchedule(Daily(Archive.ArchiveJob.Time, china)));
     }
 
     // A daily time in China time; a run missed while every node was down fires once when one comes back.
