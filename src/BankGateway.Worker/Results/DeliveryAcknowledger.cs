@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Results;
 
@@ -18,7 +19,7 @@ internal sealed class DeliveryAcknowledger(NpgsqlDataSource db, RejectionResults
                 select d.outcome, d.voucher_id, v.status from deliveries d left join vouchers v on v.id = d.voucher_id where d.id = @deliveryId
                 """, new { deliveryId }, cancellationToken: ct));
         }
-        if (d.Outcome == "REJECTED") await rejections.WriteAsync(deliveryId, outbox, ct);
-        else if (d.Status == "COMPLETED") await results.WriteAsync(d.VoucherId!.Value, outbox, ct);
+        if (d.Outcome == DeliveryOutcome.Rejected.Text) await rejections.WriteAsync(deliveryId, outbox, ct);
+        else if (d.Status == VoucherStatus.Completed.Text) await results.WriteAsync(d.VoucherId!.Value, outbox, ct);
     }
 }
