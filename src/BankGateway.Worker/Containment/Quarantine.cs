@@ -1,6 +1,8 @@
+using BankGateway.Domain.States;
 using BankGateway.Files.Signing;
 using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Intake;
+using BankGateway.Worker.States;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -61,10 +63,10 @@ internal sealed class Quarantine(NpgsqlDataSource db, GatewayClock clock, ILogge
         await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
         await using var tx = await connection.BeginTransactionAsync(CancellationToken.None);
         var v = await connection.QuerySingleAsync<(string Adm, string No)>(new CommandDefinition("""
-            update vouchers set status = 'HELD', hold_reason = @reason, claimed_by = null, claim_pid = null, claim_expires_at = null
-            where id = @voucherId and status in ('RECEIVED', 'POSTING', 'HELD')
+            update vouchers set status = @held, hold_reason = @reason, claimed_by = null, claim_pid = null, claim_expires_at = null
+            where id = @voucherId and status in (@received, @posting, @held)
             returning adm_div_code, voucher_no
-            """, new { voucherId, reason = "quarantine: " + Describe(e) }, tx, cancellationToken: CancellationToken.None));
+            """, new { voucherId, reason = "quarantine: " + Describe(e), held = VoucherStatus.Held, received = VoucherStatus.Received, posting = VoucherStatus.Posting }, tx, cancellationToken: CancellationToken.None));
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into quarantine (kind, adm_div_code, voucher_no, voucher_id, error, created_at)
             values ('VOUCHER', @adm, @no, @voucherId, @error, @now) on conflict do nothing;
@@ -108,8 +110,12 @@ internal sealed class Quarantine(NpgsqlDataSource db, GatewayClock clock, ILogge
             """, new { id, actor, now = clock.UtcNow }, tx, cancellationToken: ct));
         if (held is not { } h) return false;
         if (h.Kind == "VOUCHER")
+        {
+            await VoucherTransitions.SetContextAsync(connection, tx, actor, "quarantine.release", ct);
             await connection.ExecuteAsync(new CommandDefinition(
-                "update vouchers set status = 'RECEIVED', hold_reason = null where id = @id and status = 'HELD'", new { id = h.VoucherId }, tx, cancellationToken: ct));
+                "update vouchers set status = @received, hold_reason = null where id = @id and status = @held",
+                new { id = h.VoucherId, received = VoucherStatus.Received, held = VoucherStatus.Held }, tx, cancellationToken: ct));
+        }
         await connection.ExecuteAsync(new CommandDefinition(
             "insert into audit_log (actor, action, subject, detail) values (@actor, 'quarantine.release', @subject, @kind)",
             new { actor, subject = $"{h.Adm}/{h.No}", kind = h.Kind }, tx, cancellationToken: ct));

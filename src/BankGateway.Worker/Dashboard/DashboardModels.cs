@@ -1,3 +1,5 @@
+using BankGateway.Domain.States;
+
 namespace BankGateway.Worker.Dashboard;
 
 // Rows the pages show. Plain classes so Dapper maps columns by name (snake_case) in any order.
@@ -30,7 +32,7 @@ public sealed class VoucherRow
     public long Id { get; init; }
     public string AdmDivCode { get; init; } = "";
     public string VoucherNo { get; init; } = "";
-    public string Status { get; init; } = "";
+    public VoucherStatus Status { get; init; } = null!;
     public DateOnly BusinessDate { get; init; }
     public DateTime ReceivedAt { get; init; }
     public DateTime? CompletedAt { get; init; }
@@ -45,7 +47,7 @@ public sealed class VoucherRow
     public long PaidFen { get; init; }
     public int FailedCount { get; init; }
     public long FailedFen { get; init; }
-    public string? ReturnStatus { get; init; }
+    public ReturnStatus? ReturnStatus { get; init; }
     public DateOnly? ReturnDue { get; init; }
 }
 
@@ -55,7 +57,7 @@ public sealed class VoucherHeader
     public long Id { get; init; }
     public string AdmDivCode { get; init; } = "";
     public string VoucherNo { get; init; } = "";
-    public string Status { get; init; } = "";
+    public VoucherStatus Status { get; init; } = null!;
     public DateOnly BusinessDate { get; init; }
     public DateTime ReceivedAt { get; init; }
     public DateTime? CompletedAt { get; init; }
@@ -86,7 +88,7 @@ public sealed class VoucherHeader
     public long FailedFen { get; init; }
     public string? ClaimedBy { get; init; }
     public DateTime? ClaimExpiresAt { get; init; }
-    public string? ReturnStatus { get; init; }
+    public ReturnStatus? ReturnStatus { get; init; }
     public DateOnly? ReturnDue { get; init; }
     public bool? ReturnDueCovered { get; init; }
     public int? ReturnCount { get; init; }
@@ -105,6 +107,11 @@ public sealed class HistoryEntry
     public string What { get; init; } = "";
     public string? Actor { get; init; }
     public string? Detail { get; init; }
+
+    /// <summary>A status change (source voucher_events): the state before (null: created in <see cref="ToStatus"/>) and after.</summary>
+    public string? FromStatus { get; init; }
+
+    public string? ToStatus { get; init; }
 }
 
 public sealed class CodeCount
@@ -157,7 +164,7 @@ public sealed class DeliveryRow
     public string VoucherNo { get; init; } = "";
     public string VoucherFile { get; init; } = "";
     public string? DetailFile { get; init; }
-    public string Outcome { get; init; } = "";
+    public DeliveryOutcome Outcome { get; init; } = null!;
     public string? RejectCode { get; init; }
     public string? RejectDetail { get; init; }
     public long? VoucherId { get; init; }

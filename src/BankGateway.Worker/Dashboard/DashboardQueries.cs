@@ -3,6 +3,7 @@ using BankGateway.Worker.Channels;
 using BankGateway.Worker.Returns;
 using Dapper;
 using Npgsql;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Dashboard;
 
@@ -170,7 +171,7 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
             else if (due == today && chinaNow >= settings.ReturnTime)
                 risks.Add(new RiskRow { Kind = "今日应退回", VoucherId = r.Id, Subject = $"{r.AdmDivCode}/{r.VoucherNo}", Day = due, Detail = $"已过退回时间 {settings.ReturnTime:HH\\:mm}，尚未执行" });
         }
-        foreach (var v in active.Where(v => v.Status != "COMPLETED"))
+        foreach (var v in active.Where(v => v.Status != VoucherStatus.Completed))
         {
             // 时限风险: not completed by its bureau's PayWithin deadline (Gateway:Channels:<n>:PayWithin, default 2WD).
             var payWithin = rules.For(v.AdmDivCode);
@@ -178,7 +179,7 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
             if (calendar is not null && payWithin.DeadlineAfter(calendar, received) is var deadline && today >= deadline)
                 risks.Add(new RiskRow { Kind = "时限风险", VoucherId = v.Id, Subject = $"{v.AdmDivCode}/{v.VoucherNo}", Day = deadline,
                     Detail = $"应于 {Display.Date(deadline)} 前完成（{Display.PayWithin(payWithin)}），当前为{Display.State(v.Status)}" });
-            if (v.Status == "HELD")
+            if (v.Status == VoucherStatus.Held)
                 risks.Add(new RiskRow { Kind = "暂停中", VoucherId = v.Id, Subject = $"{v.AdmDivCode}/{v.VoucherNo}", Day = v.BusinessDate, Detail = "已暂停入账，等待操作员恢复" });
             else if (v.BusinessDate < today)
                 risks.Add(new RiskRow { Kind = "跨日未完成", VoucherId = v.Id, Subject = $"{v.AdmDivCode}/{v.VoucherNo}", Day = v.BusinessDate, Detail = $"业务日期 {Display.Date(v.BusinessDate)} 的凭证仍为{Display.State(v.Status)}" });
@@ -191,7 +192,7 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var today = clock.Today;
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal) { ["RECEIVED"] = 0, ["HELD"] = 0, ["POSTING"] = 0 };
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal) { [VoucherStatus.Received.Text] = 0, [VoucherStatus.Held.Text] = 0, [VoucherStatus.Posting.Text] = 0 };
         foreach (var (status, n) in await connection.QueryAsync<(string, long)>(new CommandDefinition(
                      "select status, count(*) from vouchers where status <> 'COMPLETED' group by status", cancellationToken: ct)))
             counts[status] = n;
@@ -209,7 +210,7 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
             order by v.id limit 700
             """, new { ids }, cancellationToken: ct))).ToList();
         return new SummaryJson(clock.UtcNow.ToOffset(TimeSpan.FromHours(8)).ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), counts,
-            rows.Select(v => new SummaryVoucher(v.Id, v.VoucherNo, v.Status, Display.State(v.Status), v.ChunksDone, v.ChunkCount,
+            rows.Select(v => new SummaryVoucher(v.Id, v.VoucherNo, v.Status.Text, Display.State(v.Status), v.ChunksDone, v.ChunkCount,
                 v.PaidCount, Display.Yuan(v.PaidFen), v.FailedCount, Display.Yuan(v.FailedFen))).ToList());
     }
 
@@ -221,7 +222,7 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
             adm = Empty(f.AdmDivCode), dept = Like(f.Dept), subsidy = Like(f.Subsidy), from = f.From, to = f.To,
             status = Empty(f.Status), limit = PageSize, offset = Offset(f.Page),
         };
-        if (f.Status == "REJECTED")
+        if (f.Status == DeliveryOutcome.Rejected.Text)
         {
             var rejected = await connection.QueryAsync<DeliveryRow>(new CommandDefinition("""
                 select id, adm_div_code, voucher_no, voucher_file, detail_file, outcome, reject_code, reject_detail, voucher_id, received_at, content_sm3
@@ -326,7 +327,10 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
             """, new { id, rowNo }, cancellationToken: ct));
     }
 
-    /// <summary>The voucher's history, newest first: deliveries, chunks, files, returns and every audited action.</summary>
+    /// <summary>
+    /// The voucher's history, newest first: every status change of the voucher and its return (voucher_events,
+    /// with who and why), and the facts around them: deliveries, chunks, files and every audited action.
+    /// </summary>
     public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(VoucherHeader v, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -334,24 +338,27 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
             select * from (
                 select received_at as at, 'deliveries' as source,
                        case outcome when 'ACCEPTED' then '收到凭证，验签通过' else '拒绝 ' || coalesce(reject_code, '') end as what,
-                       null::text as actor, voucher_file || coalesce('：' || reject_detail, '') as detail
+                       null::text as actor, voucher_file || coalesce('：' || reject_detail, '') as detail,
+                       null::text as from_status, null::text as to_status, null::bigint as event_id
                 from deliveries where adm_div_code = @adm and voucher_no = @no
                 union all
                 select committed_at, 'posting_chunks', '第 ' || chunk_no || ' 批入账', null,
-                       '行 ' || first_row || '–' || last_row || '：成功 ' || paid_count || ' 笔 ' || fen_text(paid_fen) || ' 元，失败 ' || failed_count || ' 笔 ' || fen_text(failed_fen) || ' 元'
+                       '行 ' || first_row || '–' || last_row || '：成功 ' || paid_count || ' 笔 ' || fen_text(paid_fen) || ' 元，失败 ' || failed_count || ' 笔 ' || fen_text(failed_fen) || ' 元',
+                       null, null, null
                 from posting_chunks where voucher_id = @id
                 union all
-                select completed_at, 'vouchers', '入账完成', null, null from vouchers where id = @id and completed_at is not null
-                union all
-                select created_at, 'outbound_files', '生成 ' || file_name, null, 'SM3 ' || sm3
+                select created_at, 'outbound_files', '生成 ' || file_name, null, 'SM3 ' || sm3, null, null, null
                 from outbound_files where voucher_id = @id or file_name = 'RJ_' || @adm || '_' || @no || '.xml'
                 union all
-                select executed_at, 'returns', '退回已执行', executed_by, return_count || ' 笔 ' || fen_text(return_fen) || ' 元'
-                from returns where voucher_id = @id and executed_at is not null
+                select e.at, 'voucher_events', e.subject, nullif(e.actor, 'system'),
+                       e.reason || case when e.to_status = 'EXECUTED' then '：' || r.return_count || ' 笔 ' || fen_text(r.return_fen) || ' 元' else '' end,
+                       e.from_status, e.to_status, e.id
+                from voucher_events e left join returns r on e.subject = 'return' and r.voucher_id = e.voucher_id
+                where e.voucher_id = @id
                 union all
-                select at, 'audit_log', action, actor, detail from audit_log where subject = @subject
+                select at, 'audit_log', action, actor, detail, null, null, null from audit_log where subject = @subject
             ) h
-            order by at desc limit 500
+            order by at desc, event_id desc nulls last limit 500
             """, new { id = v.Id, adm = v.AdmDivCode, no = v.VoucherNo, subject = v.Subject }, cancellationToken: ct))).ToList();
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using BankGateway.Domain;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Dashboard;
 
@@ -18,20 +19,30 @@ public static class Display
 
     public static string Count(long n) => n.ToString("#,0", CultureInfo.InvariantCulture);
 
-    /// <summary>Voucher states (vouchers.status) and the two the overview adds (rejected deliveries, returns).</summary>
-    public static string State(string status) => status switch
+    private static readonly Dictionary<State, string> StateNames = new()
     {
-        "RECEIVED" => "已接收",
-        "HELD" => "已暂停",
-        "POSTING" => "入账中",
-        "COMPLETED" => "已完成",
-        "REJECTED" => "已拒绝",
-        "SCHEDULED" => "待退回",
-        "EXECUTED" => "已退回",
-        _ => status,
+        [VoucherStatus.Received] = "已接收",
+        [VoucherStatus.Held] = "已暂停",
+        [VoucherStatus.Posting] = "入账中",
+        [VoucherStatus.Completed] = "已完成",
+        [DeliveryOutcome.Accepted] = "已接收",
+        [DeliveryOutcome.Rejected] = "已拒绝",
+        [ReturnStatus.Scheduled] = "待退回",
+        [ReturnStatus.Executed] = "已退回",
     };
 
-    public static readonly IReadOnlyList<string> VoucherStates = ["RECEIVED", "HELD", "POSTING", "COMPLETED", "REJECTED"];
+    /// <summary>Voucher states (vouchers.status) and the two the overview adds (rejected deliveries, returns).</summary>
+    public static string State(State status) => StateNames.GetValueOrDefault(status, status.Text);
+
+    /// <summary>A state given by its stored text (a filter in a link): its name, else the text itself.</summary>
+    public static string State(string text) => StateNames.Keys.FirstOrDefault(s => s.Text == text) is { } s ? State(s) : text;
+
+    /// <summary>A status change in a history: 凭证状态 or 退回 (the event's subject), then from → to.</summary>
+    public static string Transition(string subject, string? from, string to) =>
+        (subject == "return" ? "退回：" : "凭证状态：") + (from is null ? State(to) : $"{State(from)} → {State(to)}");
+
+    /// <summary>What the voucher list filters on: the voucher states and rejected deliveries.</summary>
+    public static readonly IReadOnlyList<State> VoucherStates = [.. VoucherStatus.All, DeliveryOutcome.Rejected];
 
     public static string FileKind(string kind) => kind switch
     {

@@ -211,7 +211,7 @@ internal sealed class DualControl(NpgsqlDataSource db, GatewayClock clock, Dashb
         switch (r.Action)
         {
             case DualControlActions.Release:
-                return await actions.ReleaseAsync(p.VoucherId!.Value, p.Expected ?? "", actor, ct);
+                return await actions.ReleaseAsync(p.VoucherId!.Value, p.Expected ?? "", actor, ct, r.Reason);
             case DualControlActions.ExecuteReturn:
                 return await actions.ExecuteReturnAsync(p.VoucherId!.Value, p.Expected ?? "", actor, ct);
             case DualControlActions.Reveal:

@@ -1,6 +1,7 @@
 using BankGateway.Domain.Identity;
 using Dapper;
 using Npgsql;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Dashboard;
 
@@ -24,7 +25,7 @@ public sealed class StatementEntry
     public short? Code { get; init; }
     public long? JournalId { get; init; }
     public DateTime? PostedAt { get; init; }
-    public string? ReturnStatus { get; init; }
+    public ReturnStatus? ReturnStatus { get; init; }
     public DateOnly? ReturnDue { get; init; }
     public DateTime? ReturnExecutedAt { get; init; }
     public string OrigVoucherNo { get; init; } = "";

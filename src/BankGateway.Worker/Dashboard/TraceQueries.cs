@@ -1,6 +1,7 @@
 using BankGateway.Worker.Reconciliation;
 using Dapper;
 using Npgsql;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Dashboard;
 
@@ -62,7 +63,7 @@ public sealed class TraceRow
     public string AdmDivCode { get; init; } = "";
     public string VoucherNo { get; init; } = "";
     public DateOnly BusinessDate { get; init; }
-    public string Status { get; init; } = "";
+    public VoucherStatus Status { get; init; } = null!;
     public string DeptName { get; init; } = "";
     public string SubsidyName { get; init; } = "";
     public string Period { get; init; } = "";
@@ -81,7 +82,7 @@ public sealed class TraceRow
     public DateTime? PostedAt { get; init; }
     public short? FailureCode { get; init; }
     public DateOnly? ReturnDue { get; init; }
-    public string? ReturnStatus { get; init; }
+    public ReturnStatus? ReturnStatus { get; init; }
     public DateTime? ReturnExecutedAt { get; init; }
     public string? ReturnExecutedBy { get; init; }
     public long? ReturnJournalId { get; init; }

@@ -1,9 +1,11 @@
+using BankGateway.Domain.States;
 using BankGateway.Files.Signing;
 using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Channels;
 using BankGateway.Worker.Delivery;
 using BankGateway.Worker.Results;
 using BankGateway.Worker.Returns;
+using BankGateway.Worker.States;
 using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,17 +31,18 @@ internal sealed class VoucherActions(
     ILogger<VoucherActions> logger)
 {
     public Task<ActionOutcome> HoldAsync(long id, string expected, string actor, CancellationToken ct) =>
-        ChangeStateAsync(id, expected, from: "RECEIVED", to: "HELD", "voucher.hold", actor, ct);
+        ChangeStateAsync(id, expected, from: VoucherStatus.Received, to: VoucherStatus.Held, "voucher.hold", actor, ct);
 
-    public Task<ActionOutcome> ReleaseAsync(long id, string expected, string actor, CancellationToken ct) =>
-        ChangeStateAsync(id, expected, from: "HELD", to: "RECEIVED", "voucher.release", actor, ct);
+    public Task<ActionOutcome> ReleaseAsync(long id, string expected, string actor, CancellationToken ct, string? reason = null) =>
+        ChangeStateAsync(id, expected, from: VoucherStatus.Held, to: VoucherStatus.Received, "voucher.release", actor, ct, reason);
 
     // A voucher a live worker has claimed may be starting to post: it is not held under it.
-    private async Task<ActionOutcome> ChangeStateAsync(long id, string expected, string from, string to, string action, string actor, CancellationToken ct)
+    private async Task<ActionOutcome> ChangeStateAsync(long id, string expected, VoucherStatus from, VoucherStatus to, string action, string actor, CancellationToken ct, string? reason = null)
     {
-        if (expected != from) return new ActionOutcome(false, $"只能在{Display.State(from)}状态下执行此操作。");
+        if (expected != from.Text) return new ActionOutcome(false, $"只能在{Display.State(from)}状态下执行此操作。");
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        await VoucherTransitions.SetContextAsync(connection, tx, actor, reason ?? action, ct);
         var subject = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("""
             update vouchers v set status = @to
             where id = @id and status = @from
@@ -54,7 +57,7 @@ internal sealed class VoucherActions(
             return new ActionOutcome(false, now is null ? "凭证不存在。" :
                 now == from ? "凭证正被入账进程处理，未做更改。" : $"凭证当前为{Display.State(now)}，未做更改（可能已被他人处理）。");
         }
-        if (to == "RECEIVED")
+        if (to == VoucherStatus.Received)
             // Releasing a voucher that posting had quarantined ends its quarantine too (contract §12).
             await connection.ExecuteAsync(new CommandDefinition("""
                 update vouchers set hold_reason = null where id = @id;
@@ -63,7 +66,7 @@ internal sealed class VoucherActions(
         await UserStore.Audit(connection, tx, actor, action, subject, $"{Display.State(from)} → {Display.State(to)}", ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Dashboard: {Actor} changed voucher {Subject} from {From} to {To}", actor, subject, from, to);
-        return new ActionOutcome(true, $"凭证 {subject} 已{(to == "HELD" ? "暂停入账" : "恢复入账")}。");
+        return new ActionOutcome(true, $"凭证 {subject} 已{(to == VoucherStatus.Held ? "暂停入账" : "恢复入账")}。");
     }
 
     /// <summary>
@@ -75,7 +78,7 @@ internal sealed class VoucherActions(
     {
         var v = await services.GetRequiredService<DashboardQueries>().VoucherAsync(id, ct);
         if (v is null) return new ActionOutcome(false, "凭证不存在。");
-        if (expected != "COMPLETED" || v.Status != "COMPLETED")
+        if (expected != VoucherStatus.Completed.Text || v.Status != VoucherStatus.Completed)
             return new ActionOutcome(false, $"凭证当前为{Display.State(v.Status)}，只有已完成的凭证才有可重发的回单和明细结果。");
         if (OutboxFor(v.AdmDivCode) is { } outbox)
         {
@@ -100,7 +103,7 @@ internal sealed class VoucherActions(
     {
         var d = await services.GetRequiredService<DashboardQueries>().DeliveryAsync(deliveryId, ct);
         if (d is null) return new ActionOutcome(false, "收件记录不存在。");
-        if (expected != "REJECTED" || d.Outcome != "REJECTED")
+        if (expected != DeliveryOutcome.Rejected.Text || d.Outcome != DeliveryOutcome.Rejected)
             return new ActionOutcome(false, "只有被拒绝的收件才有可重发的拒绝通知。");
         if (OutboxFor(d.AdmDivCode) is { } outbox)
         {
@@ -144,8 +147,8 @@ internal sealed class VoucherActions(
     {
         var v = await services.GetRequiredService<DashboardQueries>().VoucherAsync(id, ct);
         if (v is null) return new ActionOutcome(false, "凭证不存在。");
-        if (expected != "SCHEDULED" || v.ReturnStatus != "SCHEDULED" || v.ReturnDue is not { } due)
-            return new ActionOutcome(false, v.ReturnStatus == "EXECUTED" ? "退回已执行，未做更改。" : "该凭证没有待执行的退回。");
+        if (expected != ReturnStatus.Scheduled.Text || v.ReturnStatus != ReturnStatus.Scheduled || v.ReturnDue is not { } due)
+            return new ActionOutcome(false, v.ReturnStatus == ReturnStatus.Executed ? "退回已执行，未做更改。" : "该凭证没有待执行的退回。");
         if (due > clock.Today) return new ActionOutcome(false, $"退回应于 {Display.Date(due)} 执行，尚未到期。");
         if (OutboxFor(v.AdmDivCode) is null)
             return new ActionOutcome(false, $"区划 {v.AdmDivCode} 没有本地发件箱：请配置 Gateway:Dashboard:ResendOutbox 或该通道的 Outbox（Kind=Local）。");
@@ -206,9 +209,9 @@ internal sealed class VoucherActions(
         return null;
     }
 
-    private async Task<string?> CurrentStateAsync(long id, CancellationToken ct)
+    private async Task<VoucherStatus?> CurrentStateAsync(long id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition("select status from vouchers where id = @id", new { id }, cancellationToken: ct));
+        return await connection.QuerySingleOrDefaultAsync<VoucherStatus>(new CommandDefinition("select status from vouchers where id = @id", new { id }, cancellationToken: ct));
     }
 }

@@ -12,6 +12,7 @@ using BankGateway.Worker.Validation;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Intake;
 
@@ -174,10 +175,10 @@ internal sealed class VoucherIntake(
         await connection.ExecuteAsync(new CommandDefinition("""
             update vouchers set chunk_count = @chunks where id = @voucherId;
             insert into deliveries (content_sm3, adm_div_code, voucher_no, voucher_file, detail_file, outcome, voucher_id, received_at)
-            values (@deliveryKey, @adm, @no, @file, @detail, 'ACCEPTED', @voucherId, @now);
+            values (@deliveryKey, @adm, @no, @file, @detail, @accepted, @voucherId, @now);
             insert into channels (adm_div_code) values (@adm) on conflict do nothing;
             """,
-            new { chunks, voucherId, deliveryKey, adm = voucher.AdmDivCode, no = voucher.VoucherNo, file = set.VoucherFileName, detail = voucher.DetailFile, now },
+            new { chunks, voucherId, deliveryKey, adm = voucher.AdmDivCode, no = voucher.VoucherNo, file = set.VoucherFileName, detail = voucher.DetailFile, now, accepted = DeliveryOutcome.Accepted },
             tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         if (prechecker.PhoneWarnings > 0)
@@ -191,7 +192,7 @@ internal sealed class VoucherIntake(
                 vt_code, st_year, vou_date, dept_code, dept_name, subsidy_code, subsidy_name, period, pay_acct_no,
                 pay_acct_name, fund_channel, return_acct_no, return_acct_name, pay_amt_fen, detail_count, detail_file,
                 detail_file_sm3, detail_encoding, reissue_of, payment_key)
-            values (@AdmDivCode, @VoucherNo, @contentSm3, 'RECEIVED', @businessDate, @now,
+            values (@AdmDivCode, @VoucherNo, @contentSm3, @received, @businessDate, @now,
                 @VtCode, @StYear, @VouDate, @DeptCode, @DeptName, @SubsidyCode, @SubsidyName, @Period, @PayAcctNo,
                 @PayAcctName, @fundChannel, @ReturnAcctNo, @ReturnAcctName, @payAmtFen, @DetailCount, @DetailFile,
                 @DetailFileSm3, @encoding, @ReissueOf, @paymentKey)
@@ -203,7 +204,7 @@ internal sealed class VoucherIntake(
                 v.SubsidyCode, v.SubsidyName, v.Period, v.PayAcctNo, v.PayAcctName, fundChannel = v.FundChannel.ToString(),
                 v.ReturnAcctNo, v.ReturnAcctName, payAmtFen = v.PayAmt.Fen, v.DetailCount, v.DetailFile, v.DetailFileSm3,
                 encoding = v.DetailEncoding == DetailEncoding.Gb18030 ? "GB18030" : "UTF-8", v.ReissueOf,
-                paymentKey = PaymentKey.For(entry, v.Period),
+                paymentKey = PaymentKey.For(entry, v.Period), received = VoucherStatus.Received,
             }, cancellationToken: ct));
 
     private async Task<bool> VoucherNumberTakenAsync(Voucher v, CancellationToken ct)
@@ -220,12 +221,12 @@ internal sealed class VoucherIntake(
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QueryFirstOrDefaultAsync<KnownDelivery>(new CommandDefinition("""
-            select d.id as Id, d.voucher_id as VoucherId from vouchers v join deliveries d on d.voucher_id = v.id and d.outcome = 'ACCEPTED'
+            select d.id as Id, d.voucher_id as VoucherId from vouchers v join deliveries d on d.voucher_id = v.id and d.outcome = @accepted
             where v.content_sm3 = @contentSm3
             union all
-            select d.id, d.voucher_id from deliveries d where d.content_sm3 = @deliveryKey and d.outcome = 'REJECTED'
+            select d.id, d.voucher_id from deliveries d where d.content_sm3 = @deliveryKey and d.outcome = @rejected
             limit 1
-            """, new { contentSm3, deliveryKey }, cancellationToken: ct));
+            """, new { contentSm3, deliveryKey, accepted = DeliveryOutcome.Accepted, rejected = DeliveryOutcome.Rejected }, cancellationToken: ct));
     }
 
     /// <summary>
@@ -253,11 +254,11 @@ internal sealed class VoucherIntake(
         {
             deliveryId = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
                 insert into deliveries (content_sm3, adm_div_code, voucher_no, voucher_file, detail_file, outcome, reject_code, reject_detail, received_at)
-                values (@deliveryKey, @adm, @no, @file, @detail, 'REJECTED', @code, @reason, @now)
+                values (@deliveryKey, @adm, @no, @file, @detail, @rejected, @code, @reason, @now)
                 on conflict (content_sm3) do update set content_sm3 = excluded.content_sm3
                 returning id
                 """,
-                new { deliveryKey, adm, no, file = set.VoucherFileName, detail = set.DetailPath is null ? null : Path.GetFileName(set.DetailPath), code = code.ToString(), reason = detail, now },
+                new { deliveryKey, adm, no, file = set.VoucherFileName, detail = set.DetailPath is null ? null : Path.GetFileName(set.DetailPath), code = code.ToString(), reason = detail, now, rejected = DeliveryOutcome.Rejected },
                 cancellationToken: ct));
         }
         logger.LogWarning("Intake: rejected {Voucher} with {Code} {Reason}: {Detail}", set.VoucherFileName, code, OutcomeTable.Reason(code), detail);

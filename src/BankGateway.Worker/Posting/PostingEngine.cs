@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Polly;
 using Polly.Retry;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Posting;
 
@@ -20,7 +21,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
     Notices.SmsNotices notices)
 {
     private sealed record VoucherRow(
-        long Id, string AdmDivCode, string VoucherNo, string Status, DateOnly BusinessDate, string DeptName, string SubsidyName,
+        long Id, string AdmDivCode, string VoucherNo, VoucherStatus Status, DateOnly BusinessDate, string DeptName, string SubsidyName,
         string Period, string PayAcctNo, string PayAcctName, long PayAmtFen, int DetailCount, int ChunkCount, string PaymentKey);
 
     public static string TransitAccount(string payAcctNo) => "TRANSIT-" + payAcctNo;
@@ -28,8 +29,8 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
     public async Task PostAsync(long voucherId, IProgress<PostingProgress>? progress, CancellationToken ct)
     {
         var v = await LoadAsync(voucherId, ct);
-        if (v.Status == "COMPLETED") return;
-        if (v.Status == "HELD")
+        if (v.Status == VoucherStatus.Completed) return;
+        if (v.Status == VoucherStatus.Held)
         {
             logger.LogInformation("Posting: voucher {VoucherNo} is held by an operator; not posted", v.VoucherNo);
             return;
@@ -70,6 +71,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         {
             voucherId = v.Id, payAcct = v.PayAcctNo, payAcctName = v.PayAcctName, transit, amount = v.PayAmtFen,
             narrative = $"{v.DeptName}|{v.SubsidyName}|{new Money(v.PayAmtFen)}", businessDate = v.BusinessDate, now = time.UtcNow,
+            posting = VoucherStatus.Posting, received = VoucherStatus.Received,
         }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
@@ -139,10 +141,10 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var totals = await connection.QuerySingleOrDefaultAsync<(int FailedCount, long FailedFen)?>(new CommandDefinition("""
-            update vouchers set status = 'COMPLETED', completed_at = @now
-            where id = @id and status = 'POSTING' and chunks_done = chunk_count
+            update vouchers set status = @completed, completed_at = @now
+            where id = @id and status = @posting and chunks_done = chunk_count
             returning failed_count, failed_fen
-            """, new { id = v.Id, now = time.UtcNow }, tx, cancellationToken: ct));
+            """, new { id = v.Id, now = time.UtcNow, completed = VoucherStatus.Completed, posting = VoucherStatus.Posting }, tx, cancellationToken: ct));
         if (totals is { } t && t.FailedCount > 0)
             await returns.ScheduleAsync(connection, tx, v.Id, v.BusinessDate, t.FailedCount, t.FailedFen, ct);
         await tx.CommitAsync(ct);

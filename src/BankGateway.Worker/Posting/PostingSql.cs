@@ -21,7 +21,7 @@ internal static class PostingSql
                case when side = 'D' then -amount_fen else amount_fen end
         from legs
         on conflict (account_no) do update set balance_fen = a.balance_fen + excluded.balance_fen;
-        update vouchers set status = 'POSTING' where id = @voucherId and status = 'RECEIVED';
+        update vouchers set status = @posting where id = @voucherId and status = @received;
         """;
 
     /// <summary>

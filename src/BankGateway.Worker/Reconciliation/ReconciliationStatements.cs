@@ -9,6 +9,7 @@ using BankGateway.Worker.Results;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Reconciliation;
 
@@ -28,7 +29,7 @@ internal sealed class ReconciliationStatements(NpgsqlDataSource db, OutboundFile
         public bool Refused => Unfinished.Count > 0;
     }
 
-    private sealed record VoucherRow(long Id, string AdmDivCode, string VoucherNo, DateOnly BusinessDate, string Status, string FundChannel,
+    private sealed record VoucherRow(long Id, string AdmDivCode, string VoucherNo, DateOnly BusinessDate, VoucherStatus Status, string FundChannel,
         long PayAmtFen, long PaidFen, long FailedFen, DateOnly? ReturnDate, long? ReturnFen, DateTime? ReturnExecutedAt, DateOnly? ClearDate);
 
     public Task<IReadOnlyList<Outcome>> RunAsync(StatementPeriod period, string outbox, CancellationToken ct) => RunAsync(period, _ => outbox, ct);
@@ -97,7 +98,7 @@ internal sealed class ReconciliationStatements(NpgsqlDataSource db, OutboundFile
             var mine = vouchers.Where(v => v.AdmDivCode == adm).ToList();
             string fileName = ReconciliationStatementXml.FileName(adm, period);
             var ids = mine.ToDictionary(v => v.VoucherNo, v => v.Id, StringComparer.Ordinal);
-            var unfinished = mine.Where(v => v.Status != "COMPLETED")
+            var unfinished = mine.Where(v => v.Status != VoucherStatus.Completed)
                 .OrderBy(v => v.BusinessDate).ThenBy(v => v.VoucherNo, StringComparer.Ordinal)
                 .Select(v => $"{v.VoucherNo} ({v.Status})").ToList();
             if (unfinished.Count > 0)

@@ -2,6 +2,7 @@ using BankGateway.Domain.Calendar;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Returns;
 
@@ -74,8 +75,8 @@ internal sealed class ReturnScheduler(CalendarStore calendars, ILogger<ReturnSch
         var due = await DueDateAsync(businessDate, ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into returns (voucher_id, due_date, due_covered, return_count, return_fen, status)
-            values (@voucherId, @due, @covered, @count, @fen, 'SCHEDULED')
+            values (@voucherId, @due, @covered, @count, @fen, @scheduled)
             on conflict (voucher_id) do nothing
-            """, new { voucherId, due = due.Date, covered = due.Covered, count, fen }, tx, cancellationToken: ct));
+            """, new { voucherId, due = due.Date, covered = due.Covered, count, fen, scheduled = ReturnStatus.Scheduled }, tx, cancellationToken: ct));
     }
 }

@@ -9,6 +9,7 @@ using BankGateway.Worker.Results;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Returns;
 
@@ -82,9 +83,9 @@ internal sealed class ReturnService(NpgsqlDataSource db, GatewayClock time, Outb
             }, tx, cancellationToken: ct));
         }
         await connection.ExecuteAsync(new CommandDefinition("""
-            update returns set status = 'EXECUTED', executed_at = @now, executed_by = @actor where voucher_id = @id;
+            update returns set status = @executed, executed_at = @now, executed_by = @actor where voucher_id = @id;
             insert into audit_log (actor, action, subject, detail) values (@actor, 'return.execute', @subject, @detail);
-            """, new { id = due.VoucherId, now, actor, subject = $"{due.AdmDivCode}/{due.VoucherNo}", detail = $"{due.ReturnCount} lines, {new Money(due.ReturnFen)} yuan to {due.ReturnAcctNo}" }, tx, cancellationToken: ct));
+            """, new { id = due.VoucherId, now, actor, executed = ReturnStatus.Executed, subject = $"{due.AdmDivCode}/{due.VoucherNo}", detail = $"{due.ReturnCount} lines, {new Money(due.ReturnFen)} yuan to {due.ReturnAcctNo}" }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return due.VoucherId;
     }

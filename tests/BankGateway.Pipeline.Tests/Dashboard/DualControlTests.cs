@@ -70,7 +70,8 @@ public sealed partial class DualControlTests
     }
 
     [SetUp]
-    public Task HoldTheVoucher() => _server.ExecuteAsync("update vouchers set status = 'HELD' where id = @id", new { id = _voucherId });
+    public Task HoldTheVoucher() => _server.ExecuteAsync(
+        "update vouchers set status = 'HELD' from (select set_config('bankgateway.override', 'test: a held voucher', true)) o where id = @id", new { id = _voucherId });
 
     private Task<string> StatusAsync() => _server.ScalarAsync<string>("select status from vouchers where id = @id", new { id = _voucherId });
 
@@ -106,6 +107,12 @@ public sealed partial class DualControlTests
         Assert.That(await _server.ScalarAsync<string>("select status || '|' || decided_by from approval_requests where id = @request", new { request }), Is.EqualTo("APPROVED|opb"));
         string releaseActor = await _server.ScalarAsync<string>("select actor from audit_log where action = 'voucher.release' order by id desc limit 1");
         Assert.That(releaseActor, Does.Contain("opb").And.Contain("opa").And.Contain($"#{request}"), "the executed action names both people");
+        // The status change is one event with both names and the requester's reason, and the history shows it.
+        Assert.That(await _server.ScalarAsync<string>("""
+            select from_status || '→' || to_status || '|' || actor || '|' || reason from voucher_events
+            where voucher_id = @id order by id desc limit 1
+            """, new { id = _voucherId }), Is.EqualTo($"HELD→RECEIVED|{releaseActor}|财政来电确认可以恢复"));
+        Assert.That(await b.GetAsync($"/vouchers/{_voucherId}"), Does.Contain("凭证状态：已暂停 → 已接收").And.Contain("财政来电确认可以恢复"));
         Assert.That(await AuditCountAsync("approval.approve", "opb"), Is.GreaterThanOrEqualTo(1));
         Assert.That(await AuditCountAsync("approval.execute", $"opb%opa%#{request}%"), Is.EqualTo(1));
 

@@ -215,7 +215,8 @@ public sealed class ReconciliationStatementTests
                 select adm_div_code, 'ZF2023STUCK1', content_sm3, 'POSTING', date '2023-08-15', received_at, vt_code, st_year, vou_date,
                     dept_code, dept_name, subsidy_code, subsidy_name, period, pay_acct_no, pay_acct_name, fund_channel, return_acct_no,
                     return_acct_name, pay_amt_fen, detail_count, detail_file, detail_file_sm3, detail_encoding
-                from vouchers where voucher_no = 'ZF2024000123'
+                from vouchers cross join (select set_config('bankgateway.override', 'test: a voucher stuck in posting', true)) o
+                where voucher_no = 'ZF2024000123'
                 on conflict do nothing
                 """);
         }

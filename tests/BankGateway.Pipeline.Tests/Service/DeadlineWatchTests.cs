@@ -18,6 +18,7 @@ public sealed class DeadlineWatchTests
         // An operator holds one voucher; it stays open. Its receipt day is 2024-09-30 (China time).
         await gateway.ScalarAsync<long>("""
             update vouchers set status = 'HELD', received_at = '2024-09-30T10:00:00+08:00'
+            from (select set_config('bankgateway.override', 'test: an open voucher', true)) o
             where voucher_no = 'ZF2024000125' returning id
             """);
         var watch = new DeadlineWatch(gateway.Db, gateway.Get<CalendarStore>(), gateway.Get<GatewayClock>());

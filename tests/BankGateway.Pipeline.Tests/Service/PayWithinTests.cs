@@ -102,6 +102,7 @@ public sealed class PayWithinDeadlineWatchTests
         await using var _g = gateway;
         await gateway.ScalarAsync<long>("""
             update vouchers set status = 'HELD', received_at = '2024-09-30T10:00:00+08:00'
+            from (select set_config('bankgateway.override', 'test: an open voucher', true)) o
             where voucher_no = 'ZF2024000125' returning id
             """);
         string adm = await gateway.ScalarAsync<string>("select adm_div_code from vouchers where voucher_no = 'ZF2024000125'");

@@ -7,7 +7,8 @@ namespace BankGateway.Pipeline.Tests.Supervision;
 /// <summary>
 /// Plants vouchers, lines, credits, failures and returns straight into the tables, as the posting and return stages
 /// would have left them, so each anomaly rule gets exactly the history it is about (dates, 区划, periods).
-/// People and accounts are <see cref="LargeVoucher"/>'s numbered ones.
+/// People and accounts are <see cref="LargeVoucher"/>'s numbered ones. Rows are created in their final states, which
+/// the status trigger allows only under bankgateway.override (and records as such).
 /// </summary>
 internal sealed class Planter(NpgsqlDataSource db)
 {
@@ -21,9 +22,10 @@ internal sealed class Planter(NpgsqlDataSource db)
             insert into vouchers (adm_div_code, voucher_no, content_sm3, status, business_date, received_at, completed_at, vt_code, st_year, vou_date,
                                   dept_code, dept_name, subsidy_code, subsidy_name, period, pay_acct_no, pay_acct_name, fund_channel, return_acct_no,
                                   return_acct_name, pay_amt_fen, detail_count, detail_file, detail_file_sm3, detail_encoding, payment_key)
-            values (@admDivCode, @voucherNo, md5(@voucherNo), 'COMPLETED', @businessDate, @at, @at, '5201', 2024, @businessDate,
+            select @admDivCode, @voucherNo, md5(@voucherNo), 'COMPLETED', @businessDate, @at, @at, '5201', 2024, @businessDate,
                     '105001', @dept, 'MZ001', @subsidy, @period, '2401009900012345', '民政局零余额账户', 'TREASURY', '2401009900000001',
-                    '财政局国库单一账户', 0, 0, 'QC_' || @voucherNo || '.csv', md5(@voucherNo), 'UTF-8', @dept || '|' || @subsidy || '|' || @period)
+                    '财政局国库单一账户', 0, 0, 'QC_' || @voucherNo || '.csv', md5(@voucherNo), 'UTF-8', @dept || '|' || @subsidy || '|' || @period
+            from (select set_config('bankgateway.override', 'planted by a test', true)) o
             returning id
             """, new { admDivCode, voucherNo, businessDate, dept, subsidy, period, at = businessDate.ToDateTime(new TimeOnly(2, 0), DateTimeKind.Utc) });
     }
@@ -62,7 +64,9 @@ internal sealed class Planter(NpgsqlDataSource db)
         await connection.ExecuteAsync("""
             insert into returns (voucher_id, due_date, due_covered, return_count, return_fen, status, executed_at, executed_by)
             select @voucherId, @executed, true, count(*), coalesce(sum(l.amount_fen), 0), 'EXECUTED', @at, 'planted'
-            from line_failures f join voucher_lines l using (voucher_id, row_no) where f.voucher_id = @voucherId
+            from line_failures f join voucher_lines l using (voucher_id, row_no)
+            cross join (select set_config('bankgateway.override', 'planted by a test', true)) o
+            where f.voucher_id = @voucherId
             """, new { voucherId, executed, at = China(executed.Year, executed.Month, executed.Day) });
     }
 }

@@ -1,5 +1,6 @@
 using BankGateway.Domain.Codes;
 using Microsoft.AspNetCore.Mvc;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Dashboard.Pages;
 
@@ -20,7 +21,7 @@ public sealed class DeliveryModel : DashboardPage
         var ct = HttpContext.RequestAborted;
         var d = await Queries.DeliveryAsync(Id, ct);
         // Only rejected deliveries have a page of their own; an accepted one is shown with its voucher.
-        if (d is null || d.Outcome != "REJECTED") return d?.VoucherId is { } voucher ? Redirect($"/vouchers/{voucher}") : NotFound();
+        if (d is null || d.Outcome != DeliveryOutcome.Rejected) return d?.VoucherId is { } voucher ? Redirect($"/vouchers/{voucher}") : NotFound();
         D = d;
         Notice = await Queries.RejectionFileAsync(Id, ct);
         History = await Queries.DeliveryHistoryAsync(Id, ct);

@@ -12,6 +12,8 @@ public sealed class IndexModel : DashboardPage
 
     public long Count(string key) => Summary?.Counts.GetValueOrDefault(key) ?? 0;
 
+    public long Count(BankGateway.Domain.States.State state) => Count(state.Text);
+
     /// <summary>How long ago (from now) a notice was created, for the SMS tile: 分钟 / 小时 / 天.</summary>
     public string Age(DateTime createdUtc)
     {

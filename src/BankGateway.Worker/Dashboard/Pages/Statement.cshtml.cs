@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Dashboard.Pages;
 
@@ -129,12 +130,10 @@ public sealed class StatementModel : DashboardPage
     public static string BankRef(StatementEntry e) => e.JournalId is { } j
         ? ScreenText.BankRef(Results.VoucherResults.BankReference(e.BusinessDate.ToString("yyyyMMdd", CultureInfo.InvariantCulture), j)) : "";
 
-    public static string ReturnText(StatementEntry e) => e.ReturnStatus switch
-    {
-        "EXECUTED" => $"已退回 {Display.Time(e.ReturnExecutedAt).Split(' ')[0]}",
-        "SCHEDULED" => $"待退回（{Display.Date(e.ReturnDue)}）",
-        _ => "",
-    };
+    public static string ReturnText(StatementEntry e) =>
+        e.ReturnStatus == ReturnStatus.Executed ? $"已退回 {Display.Time(e.ReturnExecutedAt).Split(' ')[0]}"
+        : e.ReturnStatus == ReturnStatus.Scheduled ? $"待退回（{Display.Date(e.ReturnDue)}）"
+        : "";
 
     public static string ReissueText(StatementEntry e)
     {

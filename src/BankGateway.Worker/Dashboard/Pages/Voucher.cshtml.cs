@@ -4,6 +4,7 @@ using BankGateway.Domain.Identity;
 using BankGateway.Worker.Results;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Dashboard.Pages;
 
@@ -51,7 +52,7 @@ public sealed class VoucherModel : DashboardPage
         Files = await Queries.FilesAsync(v, ct);
         Deliveries = await Queries.DeliveriesAsync(v, ct);
         (ReissuesOf, ReissuedBy) = await Queries.ReissuesAsync(Id, ct);
-        ReturnIsDue = v.ReturnStatus == "SCHEDULED" && v.ReturnDue is { } due
+        ReturnIsDue = v.ReturnStatus == ReturnStatus.Scheduled && v.ReturnDue is { } due
             && due <= HttpContext.RequestServices.GetRequiredService<BankGateway.Worker.Hosting.GatewayClock>().Today;
         return true;
     }

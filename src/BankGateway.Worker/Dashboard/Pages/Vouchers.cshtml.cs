@@ -1,5 +1,6 @@
 using BankGateway.Domain.Codes;
 using Microsoft.AspNetCore.Mvc;
+using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Dashboard.Pages;
 
@@ -20,7 +21,7 @@ public sealed class VouchersModel : DashboardPage
 
     public async Task OnGetAsync()
     {
-        if (Status is not null && !Display.VoucherStates.Contains(Status)) Status = null;
+        if (Status is not null && !Display.VoucherStates.Any(s => s.Text == Status)) Status = null;
         PageNo = DashboardQueries.ClampPage(PageNo);
         (Rows, Rejected) = await Queries.VouchersAsync(new VoucherFilter(Adm, Dept, Subsidy, From, To, Status, PageNo), HttpContext.RequestAborted);
         Bureaus = await Queries.BureausAsync(HttpContext.RequestAborted);
