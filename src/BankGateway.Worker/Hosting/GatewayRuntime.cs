@@ -63,6 +63,7 @@ internal static class GatewayRuntime
         services.AddSingleton(sp => Intake.Channels.DeadlineRules.From(sp.GetService<IConfiguration>()));
         services.AddSingleton<ReturnScheduler>();
         services.AddSingleton<PostingEngine>();
+        services.AddSingleton<PostingQueue>();
         services.AddSingleton<OutboundFiles>();
         services.AddSingleton<VoucherResults>();
         services.AddSingleton<RejectionResults>();

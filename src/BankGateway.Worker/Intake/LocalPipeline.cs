@@ -15,7 +15,7 @@ namespace BankGateway.Worker.Intake;
 /// </summary>
 internal sealed class LocalPipeline(
     VoucherIntake intake,
-    PostingEngine posting,
+    PostingQueue posting,
     VoucherResults results,
     NpgsqlDataSource db,
     GatewaySettings settings,
@@ -81,7 +81,9 @@ internal sealed class LocalPipeline(
             }
         }
 
-        await PostPendingAsync(progress, report, options.WaitForClaimsHeldElsewhere, ct);
+        var posted = await posting.PostPendingAsync(progress, options.WaitForClaimsHeldElsewhere, ct);
+        report.Posted.AddRange(posted.Posted);
+        report.Quarantined.AddRange(posted.Quarantined);
         foreach (var (voucherId, adm) in await UnansweredAsync(options.AnswerOnly, ct))
         {
             if (outboxFor(adm) is not { } outbox) continue;
@@ -97,37 +99,6 @@ internal sealed class LocalPipeline(
             }
         }
         return report;
-    }
-
-    private async Task PostPendingAsync(IProgress<PostingProgress>? progress, RunReport report, bool waitForOthers, CancellationToken ct)
-    {
-        await using var claims = new VoucherClaims(db);
-        // A worker that just died may still look alive until its server session notices (a few seconds).
-        var waited = System.Diagnostics.Stopwatch.StartNew(); // real time: the business clock may be a test's frozen one
-        while (!ct.IsCancellationRequested)
-        {
-            if (await claims.ClaimNextAsync(ct) is not { } voucherId)
-            {
-                if (!waitForOthers || await claims.HeldElsewhereAsync(ct) == 0 || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
-                await Task.Delay(TimeSpan.FromSeconds(1), ct);
-                continue;
-            }
-            try
-            {
-                await posting.PostAsync(voucherId, progress, ct);
-                report.Posted.Add(voucherId);
-            }
-            catch (Exception e) when (Containment.Quarantine.IsFaultOfTheWork(e, ct))
-            {
-                // Whole chunks stay committed; the rest waits, held, while every other voucher is posted.
-                await quarantine.HoldVoucherAsync(voucherId, e, ct);
-                report.Quarantined.Add($"voucher {voucherId}: quarantined while posting: {e.Message}");
-            }
-            finally
-            {
-                await claims.ReleaseAsync(voucherId, CancellationToken.None);
-            }
-        }
     }
 
     private async Task<List<(long Id, string AdmDivCode)>> UnansweredAsync(string? onlyAdm, CancellationToken ct)

@@ -25,7 +25,13 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
 
     public static string TransitAccount(string payAcctNo) => "TRANSIT-" + payAcctNo;
 
-    public async Task PostAsync(long voucherId, IProgress<PostingProgress>? progress, CancellationToken ct)
+    public Task PostAsync(long voucherId, IProgress<PostingProgress>? progress, CancellationToken ct) => PostAsync(voucherId, progress, null, ct);
+
+    /// <summary>
+    /// As above; a voucher larger than Gateway:Posting:SmallVoucherLines calls <paramref name="betweenChunks"/>
+    /// before each of its chunks, where the caller posts the small vouchers waiting meanwhile (D47).
+    /// </summary>
+    public async Task PostAsync(long voucherId, IProgress<PostingProgress>? progress, Func<CancellationToken, Task>? betweenChunks, CancellationToken ct)
     {
         var v = await LoadAsync(voucherId, ct);
         if (v.Status == "COMPLETED") return;
@@ -49,8 +55,10 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         // several connections at once; the voucher row orders their final counter updates.
         var options = new ParallelOptions { MaxDegreeOfParallelism = settings.PostingConnections, CancellationToken = ct };
         var gate = new Lock();
+        if (v.DetailCount <= settings.SmallVoucherLines) betweenChunks = null;
         await Parallel.ForEachAsync(pending, options, async (chunk, token) =>
         {
+            if (betweenChunks is not null) await betweenChunks(token);
             var (first, last) = Rows(chunk);
             await PostChunkAsync(v, chunk, first, last, transit, subsidyKey, token);
             lock (gate)

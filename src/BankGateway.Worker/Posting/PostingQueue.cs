@@ -1,0 +1,72 @@
+using BankGateway.Worker.Hosting;
+using Npgsql;
+
+namespace BankGateway.Worker.Posting;
+
+/// <summary>
+/// Posts every voucher waiting to post, one claim at a time, in the order of D47: small vouchers
+/// before large ones, oldest first within each; while a large voucher posts, the small vouchers
+/// recorded meanwhile are posted between its chunks, so a 10-line voucher never waits for a
+/// million-line one. A voucher that fails for a reason of its own is quarantined and the rest go on.
+/// </summary>
+internal sealed class PostingQueue(NpgsqlDataSource db, PostingEngine engine, Containment.Quarantine quarantine, GatewaySettings settings)
+{
+    /// <summary>What a pass posted and what it held in quarantine.</summary>
+    internal sealed record Outcome(List<long> Posted, List<string> Quarantined);
+
+    /// <param name="waitForOthers">Wait (up to 30 s) for vouchers another live worker holds, rather than leave them to it.</param>
+    public async Task<Outcome> PostPendingAsync(IProgress<PostingProgress>? progress, bool waitForOthers, CancellationToken ct)
+    {
+        var outcome = new Outcome([], []);
+        await using var claims = new VoucherClaims(db, settings.SmallVoucherLines);
+        // One connection serves the small vouchers while the others go on with the large voucher's chunks.
+        using var servingSmall = new SemaphoreSlim(1, 1);
+        async Task ServeSmallAsync(CancellationToken token)
+        {
+            if (!await servingSmall.WaitAsync(0, token)) return;
+            try
+            {
+                while (await claims.ClaimNextAsync(token, smallOnly: true) is { } small)
+                    await PostOneAsync(claims, small, null, null, outcome, token);
+            }
+            finally
+            {
+                servingSmall.Release();
+            }
+        }
+
+        // A worker that just died may still look alive until its server session notices (a few seconds).
+        var waited = System.Diagnostics.Stopwatch.StartNew(); // real time: the business clock may be a test's frozen one
+        while (!ct.IsCancellationRequested)
+        {
+            if (await claims.ClaimNextAsync(ct) is not { } voucherId)
+            {
+                if (!waitForOthers || await claims.HeldElsewhereAsync(ct) == 0 || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                continue;
+            }
+            await PostOneAsync(claims, voucherId, progress, ServeSmallAsync, outcome, ct);
+        }
+        return outcome;
+    }
+
+    private async Task PostOneAsync(VoucherClaims claims, long voucherId, IProgress<PostingProgress>? progress,
+        Func<CancellationToken, Task>? betweenChunks, Outcome outcome, CancellationToken ct)
+    {
+        try
+        {
+            await engine.PostAsync(voucherId, progress, betweenChunks, ct);
+            lock (outcome) outcome.Posted.Add(voucherId);
+        }
+        catch (Exception e) when (Containment.Quarantine.IsFaultOfTheWork(e, ct))
+        {
+            // Whole chunks stay committed; the rest waits, held, while every other voucher is posted.
+            await quarantine.HoldVoucherAsync(voucherId, e, ct);
+            lock (outcome) outcome.Quarantined.Add($"voucher {voucherId}: quarantined while posting: {e.Message}");
+        }
+        finally
+        {
+            await claims.ReleaseAsync(voucherId, CancellationToken.None);
+        }
+    }
+}
