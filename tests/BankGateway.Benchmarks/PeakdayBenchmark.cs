@@ -16,7 +16,7 @@ using Npgsql;
 namespace BankGateway.Benchmarks;
 
 /// <summary>
-/// <c>peakday [--bureaus N] [--lines L] [--min-size a] [--max-size b] [--nodes 1|2] [--arrival-seconds A] [--chunk-size C] [--timeout-minutes T] [--verbose]</c>:
+/// <c>peakday [--bureaus N] [--lines L] [--min-size a] [--max-size b] [--nodes 1|2] [--arrival-seconds A] [--chunk-size C] [--timeout-minutes T] [--keep-logs] [--verbose]</c>:
 /// a province's peak day. N bureaus (default 50), each a Local channel of the real worker run as the service
 /// (one or two nodes on one fresh database); vouchers with sizes drawn log-uniformly from a to b lines (10 to
 /// 200,000) until L lines in all (2,000,000), assigned to the bureaus in turn and dropped into their inboxes at
@@ -34,7 +34,7 @@ internal static class PeakdayBenchmark
     private static readonly DateOnly RawBusinessDate = new(2024, 9, 30);
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    private sealed record Options(int Bureaus, long Lines, int MinSize, int MaxSize, int Nodes, double ArrivalSeconds, int? ChunkSize, int TimeoutMinutes, bool Verbose);
+    private sealed record Options(int Bureaus, long Lines, int MinSize, int MaxSize, int Nodes, double ArrivalSeconds, int? ChunkSize, int TimeoutMinutes, bool Verbose, bool KeepLogs);
 
     private sealed record Planned(int Index, string Adm, string VoucherNo, int Lines, long FirstAccount, double DropAt);
 
@@ -52,7 +52,8 @@ internal static class PeakdayBenchmark
                 BenchArgs.Long(args, "--arrival-seconds", 60),
                 args.Contains("--chunk-size") ? checked((int)BenchArgs.Long(args, "--chunk-size", 0)) : null,
                 checked((int)BenchArgs.Long(args, "--timeout-minutes", 60)),
-                args.Contains("--verbose"));
+                args.Contains("--verbose"),
+                args.Contains("--keep-logs"));
             if (o.Bureaus is < 1 or > 9_999 || o.Nodes is < 1 or > 2 || o.MinSize < 1 || o.MaxSize < o.MinSize || o.Lines < o.MinSize)
                 throw new ArgumentException("need 1–9,999 bureaus, 1 or 2 nodes, 1 ≤ min-size ≤ max-size, lines ≥ min-size");
         }
@@ -129,7 +130,7 @@ internal static class PeakdayBenchmark
             var rssKb = nodes.Select(n => n.PeakRssKb()).ToList();
             Console.WriteLine($"load average after the load: {PipelineBenchmark.LoadAverage()}");
             foreach (var n in nodes) n.Dispose();
-            if (timedOut || errors) KeepLogs(nodes);
+            if (timedOut || errors || o.KeepLogs) KeepLogs(nodes);
             nodes.Clear();
             if (timedOut)
             {
@@ -142,8 +143,11 @@ internal static class PeakdayBenchmark
 
             // The raw limit of the same credits, on the same tables, after the load (see RawLimit).
             var credits = RawLimit.Credits(plan.Select(p => (p.FirstAccount, p.Lines)));
-            await using (var connection = await check.OpenConnectionAsync(ct))
-                await connection.ExecuteAsync(new CommandDefinition("checkpoint", commandTimeout: 0, cancellationToken: ct));
+            await using (var checkpoint = check.CreateCommand("checkpoint")) // not Dapper: it takes one word for a procedure name
+            {
+                checkpoint.CommandTimeout = 0;
+                await checkpoint.ExecuteNonQueryAsync(ct);
+            }
             sw.Restart();
             var raw = await RawLimit.PostAsync(check, credits, RawBusinessDate, ct);
             double rawSeconds = sw.Elapsed.TotalSeconds;

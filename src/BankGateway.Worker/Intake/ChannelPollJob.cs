@@ -62,7 +62,8 @@ internal sealed class ChannelPollJob(
             var report = await pipeline.RunOnceAsync(channel.LocalInbox,
                 adm => adm == admDivCode ? channel.LocalOutbox : null,
                 adm => adm == admDivCode ? entry.FinanceKey : null,
-                clock.Today, null, new LocalPipeline.PassOptions(WaitForClaimsHeldElsewhere: false, AnswerOnly: admDivCode, RequireStableFiles: channel is LocalChannel), ct);
+                clock.Today, null, new LocalPipeline.PassOptions(WaitForClaimsHeldElsewhere: false, AnswerOnly: admDivCode, RequireStableFiles: channel is LocalChannel,
+                    LargeVouchersPerPass: 1), ct);
             await channel.AcknowledgeTakenAsync(ct);
             await channel.DeliverAsync(ct);
             circuits.Succeeded(admDivCode);

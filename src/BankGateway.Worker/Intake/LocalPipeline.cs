@@ -35,7 +35,8 @@ internal sealed class LocalPipeline(
     /// </summary>
     /// RequireStableFiles takes a file only once its size and time are unchanged since the previous poll (a
     /// polled local inbox, where a bureau may still be writing).
-    internal sealed record PassOptions(bool WaitForClaimsHeldElsewhere = true, string? AnswerOnly = null, bool RequireStableFiles = false);
+    /// LargeVouchersPerPass bounds the large vouchers one pass posts (D47), so a service poll gets back to answering.
+    internal sealed record PassOptions(bool WaitForClaimsHeldElsewhere = true, string? AnswerOnly = null, bool RequireStableFiles = false, int? LargeVouchersPerPass = null);
 
     /// <summary>One pass writing each bureau's answers to the outbox <paramref name="outboxFor"/> names (null: not answered here).</summary>
     public async Task<RunReport> RunOnceAsync(string inbox, Func<string, string?> outboxFor, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate,
@@ -81,10 +82,18 @@ internal sealed class LocalPipeline(
             }
         }
 
-        var posted = await posting.PostPendingAsync(progress, options.WaitForClaimsHeldElsewhere, ct);
+        // Answers first too: what other workers completed since the last pass does not wait for this pass's posting.
+        await AnswerAsync(outboxFor, options.AnswerOnly, report, ct);
+        var posted = await posting.PostPendingAsync(progress, options.WaitForClaimsHeldElsewhere, ct, options.LargeVouchersPerPass);
         report.Posted.AddRange(posted.Posted);
         report.Quarantined.AddRange(posted.Quarantined);
-        foreach (var (voucherId, adm) in await UnansweredAsync(options.AnswerOnly, ct))
+        await AnswerAsync(outboxFor, options.AnswerOnly, report, ct);
+        return report;
+    }
+
+    private async Task AnswerAsync(Func<string, string?> outboxFor, string? onlyAdm, RunReport report, CancellationToken ct)
+    {
+        foreach (var (voucherId, adm) in await UnansweredAsync(onlyAdm, ct))
         {
             if (outboxFor(adm) is not { } outbox) continue;
             try
@@ -98,7 +107,6 @@ internal sealed class LocalPipeline(
                 report.Quarantined.Add($"answer to voucher {voucherId}: quarantined: {e.Message}");
             }
         }
-        return report;
     }
 
     private async Task<List<(long Id, string AdmDivCode)>> UnansweredAsync(string? onlyAdm, CancellationToken ct)

@@ -15,7 +15,9 @@ internal sealed class PostingQueue(NpgsqlDataSource db, PostingEngine engine, Co
     internal sealed record Outcome(List<long> Posted, List<string> Quarantined);
 
     /// <param name="waitForOthers">Wait (up to 30 s) for vouchers another live worker holds, rather than leave them to it.</param>
-    public async Task<Outcome> PostPendingAsync(IProgress<PostingProgress>? progress, bool waitForOthers, CancellationToken ct)
+    /// <param name="largeBudget">At most this many large vouchers in this call (null: all), so that a service poll
+    /// returns to answer its bureau instead of draining every bureau's queue first; small ones are never limited.</param>
+    public async Task<Outcome> PostPendingAsync(IProgress<PostingProgress>? progress, bool waitForOthers, CancellationToken ct, int? largeBudget = null)
     {
         var outcome = new Outcome([], []);
         await using var claims = new VoucherClaims(db, settings.SmallVoucherLines);
@@ -37,15 +39,17 @@ internal sealed class PostingQueue(NpgsqlDataSource db, PostingEngine engine, Co
 
         // A worker that just died may still look alive until its server session notices (a few seconds).
         var waited = System.Diagnostics.Stopwatch.StartNew(); // real time: the business clock may be a test's frozen one
+        int large = 0;
         while (!ct.IsCancellationRequested)
         {
-            if (await claims.ClaimNextAsync(ct) is not { } voucherId)
+            if (await claims.ClaimAsync(ct, smallOnly: large >= largeBudget) is not { } claim)
             {
                 if (!waitForOthers || await claims.HeldElsewhereAsync(ct) == 0 || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
                 continue;
             }
-            await PostOneAsync(claims, voucherId, progress, ServeSmallAsync, outcome, ct);
+            if (!claim.Small) large++;
+            await PostOneAsync(claims, claim.Id, progress, ServeSmallAsync, outcome, ct);
         }
         return outcome;
     }

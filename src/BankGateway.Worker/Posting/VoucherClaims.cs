@@ -23,11 +23,17 @@ internal sealed class VoucherClaims(NpgsqlDataSource db, int smallVoucherLines) 
     /// <c>smallVoucherLines</c> lines) first, each group oldest first (D47). With <paramref name="smallOnly"/>
     /// only a small one (what a worker posts between the chunks of a large voucher).
     /// </summary>
-    public async Task<long?> ClaimNextAsync(CancellationToken ct, bool smallOnly = false)
+    public async Task<long?> ClaimNextAsync(CancellationToken ct, bool smallOnly = false) => (await ClaimAsync(ct, smallOnly))?.Id;
+
+    /// <summary>A claimed voucher and whether it is a small one (D47).</summary>
+    public readonly record struct Claim(long Id, bool Small);
+
+    /// <summary>As <see cref="ClaimNextAsync"/>, telling whether the voucher claimed is a small one.</summary>
+    public async Task<Claim?> ClaimAsync(CancellationToken ct, bool smallOnly = false)
     {
         await EnsureSessionAsync(ct);
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition("""
+        var row = await connection.QuerySingleOrDefaultAsync<(long Id, int Lines)?>(new CommandDefinition("""
             update vouchers set claimed_by = @me, claim_pid = @pid, claim_expires_at = now() + @lease
             where id = (
                 select id from vouchers v
@@ -38,8 +44,9 @@ internal sealed class VoucherClaims(NpgsqlDataSource db, int smallVoucherLines) 
                 order by detail_count > @small, received_at, id
                 limit 1
                 for update skip locked)
-            returning id
+            returning id, detail_count
             """, new { me = WorkerId, pid = _sessionPid, lease = Lease, small = smallVoucherLines, smallOnly }, cancellationToken: ct));
+        return row is { } r ? new Claim(r.Id, r.Lines <= smallVoucherLines) : null;
     }
 
     /// <summary>Vouchers still waiting to post that another live worker holds.</summary>
