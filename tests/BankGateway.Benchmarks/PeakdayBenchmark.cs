@@ -101,7 +101,9 @@ internal static class PeakdayBenchmark
             string data = Path.Combine(work, "data");
             LargeVoucher.Built? any = null;
             foreach (var p in plan)
-                any = LargeVoucher.Write(Staging(work, p), data, p.Lines, finance, p.VoucherNo, accountMultiple: 0, firstAccount: p.FirstAccount, admDivCode: p.Adm);
+                // Each bureau pays from its own department account (its own transit row), as counties do.
+                any = LargeVoucher.Write(Staging(work, p), data, p.Lines, finance, p.VoucherNo, accountMultiple: 0, firstAccount: p.FirstAccount, admDivCode: p.Adm,
+                    payAcctNo: "24010099" + p.Adm + "45");
             string accountsPath = Path.Combine(data, "accounts.csv");
             LargeVoucher.WriteAccountMaster(accountsPath, 1, totalLines * 2);
             Console.WriteLine($"setup: {plan.Count} signed sets and an account master of {totalLines * 2:N0} accounts written in {sw.Elapsed.TotalSeconds:F1} s (not timed)");

@@ -53,7 +53,7 @@ public static class LargeVoucher
     /// accounts and people <paramref name="firstAccount"/> onwards, so several vouchers can pay distinct people.
     /// </summary>
     public static Built Write(string inbox, string dataDir, int lines, Sm2PrivateKey financeKey, string voucherNo = "ZF2024900001", int accountMultiple = 2,
-        long firstAccount = 1, string admDivCode = AdmDivCode)
+        long firstAccount = 1, string admDivCode = AdmDivCode, string payAcctNo = "2401009900012345")
     {
         Directory.CreateDirectory(inbox);
         Directory.CreateDirectory(dataDir);
@@ -78,7 +78,7 @@ public static class LargeVoucher
         using (var stream = File.Create(cataloguePath)) CatalogueCsv.Write([Entry], stream);
 
         var voucher = new Voucher("5201", admDivCode, 2024, voucherNo, new DateOnly(2024, 9, 29), "105001", DeptName, "MZ001", SubsidyName, Period,
-            "2401009900012345", "独山县民政局零余额账户", FundChannel.TREASURY, "2401009900000001", "独山县财政局国库单一账户",
+            payAcctNo, "独山县民政局零余额账户", FundChannel.TREASURY, "2401009900000001", "独山县财政局国库单一账户",
             new Money(total), lines, detailName, Sm3.HashFileHex(detailPath), DetailEncoding.Utf8, null);
         string voucherPath = Path.Combine(inbox, FileNames.Voucher(admDivCode, voucherNo));
         using (var stream = File.Create(voucherPath)) VoucherXml.Write(voucher, stream);
