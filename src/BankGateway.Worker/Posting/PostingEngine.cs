@@ -78,7 +78,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         {
             voucherId = v.Id, payAcct = v.PayAcctNo, payAcctName = v.PayAcctName, transit, amount = v.PayAmtFen,
             narrative = $"{v.DeptName}|{v.SubsidyName}|{new Money(v.PayAmtFen)}", businessDate = v.BusinessDate, now = time.UtcNow,
-        }, tx, cancellationToken: ct));
+        }, tx, commandTimeout: 0, cancellationToken: ct)); // waits for the chunks holding the same transit row (no 30 s failure on a peak day)
         await tx.CommitAsync(ct);
     }
 
