@@ -29,7 +29,7 @@ namespace BankGateway.Benchmarks;
 internal static partial class DashboardBenchmark
 {
     private const string DatabaseName = "bg_bench_dashboard";
-    private const string Password = "bench-password-not-secret";
+    internal const string Password = "bench-password-not-secret";
 
     public static int Run(string[] args)
     {
@@ -239,7 +239,7 @@ internal static partial class DashboardBenchmark
     [GeneratedRegex("name=\"__af\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex TokenField();
 
-    private static async Task<HttpClient> LoginAsync(string baseUrl, CancellationToken ct)
+    internal static async Task<HttpClient> LoginAsync(string baseUrl, CancellationToken ct)
     {
         var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(baseUrl) };
         string form = await http.GetStringAsync("/login", ct);
@@ -265,7 +265,7 @@ internal static partial class DashboardBenchmark
         return times;
     }
 
-    private static double Percentile(List<double> times, double p)
+    internal static double Percentile(List<double> times, double p)
     {
         var sorted = times.Order().ToList();
         return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];

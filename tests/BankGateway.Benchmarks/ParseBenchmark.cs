@@ -137,9 +137,10 @@ internal static class ParseBenchmark
         catch (UnauthorizedAccessException) { return false; }
     }
 
-    internal static long PeakRssKb()
+    /// <summary>VmHWM in KB of this process, or of process <paramref name="pid"/>.</summary>
+    internal static long PeakRssKb(int? pid = null)
     {
-        foreach (var l in File.ReadLines("/proc/self/status"))
+        foreach (var l in File.ReadLines($"/proc/{(pid is { } p ? p.ToString(CultureInfo.InvariantCulture) : "self")}/status"))
             if (l.StartsWith("VmHWM:", StringComparison.Ordinal))
                 return long.Parse(l["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
         return 0;

@@ -357,51 +357,12 @@ internal static partial class PipelineBenchmark
         {
             int n = _files.Built.Voucher.DetailCount;
             // Not timed: the credits in memory, so the phase measures the database work only.
-            var accounts = new string[n];
-            var ids = new string[n];
-            var fen = new long[n];
-            for (int i = 0; i < n; i++)
-            {
-                accounts[i] = LargeVoucher.Account(i + 1);
-                ids[i] = LargeVoucher.IdNumber(i + 1).ToUpperInvariant();
-                fen[i] = LargeVoucher.AmountFen(i + 1);
-            }
+            var credits = RawLimit.Credits([(1L, n)]);
             await QuiesceAsync(ct);
-            var (seconds, kb, counts) = await Measure(async () =>
+            var (seconds, kb, counts) = await Measure(() => RawLimit.PostAsync(Db, credits, BusinessDate, ct));
+            if (counts.Updated != n || counts.Inserted != n)
             {
-                await using var connection = await Db.OpenConnectionAsync(ct);
-                await using var tx = await connection.BeginTransactionAsync(ct);
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "create temp table raw_staging (row_no int, account_no text, amount_fen bigint, id_number text) on commit drop", transaction: tx, cancellationToken: ct));
-                await using (var importer = await connection.BeginBinaryImportAsync("COPY raw_staging (row_no, account_no, amount_fen, id_number) FROM STDIN (FORMAT BINARY)", ct))
-                {
-                    for (int i = 0; i < n; i++)
-                    {
-                        importer.StartRow();
-                        importer.Write(i + 1, NpgsqlDbType.Integer);
-                        importer.Write(accounts[i], NpgsqlDbType.Text);
-                        importer.Write(fen[i], NpgsqlDbType.Bigint);
-                        importer.Write(ids[i], NpgsqlDbType.Text);
-                    }
-                    await importer.CompleteAsync(ct);
-                }
-                var now = DateTimeOffset.UtcNow;
-                int updated = await connection.ExecuteAsync(new CommandDefinition("""
-                    update accounts a set balance_fen = a.balance_fen + s.amount_fen, gateway_posted = true, updated_at = @now
-                    from raw_staging s where a.account_no = s.account_no
-                    """, new { now }, tx, commandTimeout: 0, cancellationToken: ct));
-                int inserted = await connection.ExecuteAsync(new CommandDefinition("""
-                    insert into journal (voucher_id, kind, side, ref_no, account_no, amount_fen, narrative, id_number, subsidy_key, business_date, posted_at)
-                    select -1, 'P', 'C', row_no, account_no, amount_fen, @elements || fen_text(amount_fen), id_number, @subsidyKey, @businessDate, @now
-                    from raw_staging
-                    """, new { elements = $"{LargeVoucher.DeptName}|{LargeVoucher.SubsidyName}|", subsidyKey = $"raw|{LargeVoucher.SubsidyName}|{LargeVoucher.Period}", businessDate = BusinessDate, now },
-                    tx, commandTimeout: 0, cancellationToken: ct));
-                await tx.CommitAsync(ct);
-                return (updated, inserted);
-            });
-            if (counts.updated != n || counts.inserted != n)
-            {
-                Console.Error.WriteLine($"raw check failed: {counts.updated} balances updated, {counts.inserted} journal rows, expected {n}");
+                Console.Error.WriteLine($"raw check failed: {counts.Updated} balances updated, {counts.Inserted} journal rows, expected {n}");
                 return null;
             }
             return new Timed(seconds, kb, [], TimeSpan.Zero);
@@ -658,7 +619,7 @@ internal static partial class PipelineBenchmark
         return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
         catch (IOException) { return "n/a"; }

@@ -22,6 +22,9 @@ public sealed class GatewaySettings
     /// <summary><c>Gateway:Posting:Connections</c>: chunks of one voucher posted at once (disjoint lines; each on its own connection).</summary>
     public int PostingConnections { get; init; } = 2;
 
+    /// <summary><c>Gateway:Posting:SmallVoucherLines</c>: a voucher of at most this many lines is claimed before any larger one and between a larger one's chunks (D48).</summary>
+    public int SmallVoucherLines { get; init; } = 1_000;
+
     /// <summary><c>Gateway:Intake:MaxVoucherBytes</c>: a voucher larger than this is refused (R05) unread.</summary>
     public int MaxVoucherBytes { get; init; } = 1 << 20;
 
@@ -37,6 +40,7 @@ public sealed class GatewaySettings
             ReturnTime = ParseTime(section["ReturnTime"], "Gateway:ReturnTime") ?? new TimeOnly(9, 0),
             ChunkSize = ParseInt(section["Posting:ChunkSize"], "Gateway:Posting:ChunkSize", 1_000, 1_000_000) ?? 50_000,
             PostingConnections = ParseInt(section["Posting:Connections"], "Gateway:Posting:Connections", 1, 16) ?? 2,
+            SmallVoucherLines = ParseInt(section["Posting:SmallVoucherLines"], "Gateway:Posting:SmallVoucherLines", 0, 1_000_000) ?? 1_000,
             MaxVoucherBytes = ParseInt(section["Intake:MaxVoucherBytes"], "Gateway:Intake:MaxVoucherBytes", 4_096, 64 << 20) ?? 1 << 20,
             IncompleteSetAlarmMinutes = ParseInt(section["Intake:IncompleteSetAlarmMinutes"], "Gateway:Intake:IncompleteSetAlarmMinutes", 1, 10_080) ?? 30,
         };

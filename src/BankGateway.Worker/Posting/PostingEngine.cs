@@ -26,7 +26,13 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
 
     public static string TransitAccount(string payAcctNo) => "TRANSIT-" + payAcctNo;
 
-    public async Task PostAsync(long voucherId, IProgress<PostingProgress>? progress, CancellationToken ct)
+    public Task PostAsync(long voucherId, IProgress<PostingProgress>? progress, CancellationToken ct) => PostAsync(voucherId, progress, null, ct);
+
+    /// <summary>
+    /// As above; a voucher larger than Gateway:Posting:SmallVoucherLines calls <paramref name="betweenChunks"/>
+    /// before each of its chunks, where the caller posts the small vouchers waiting meanwhile (D48).
+    /// </summary>
+    public async Task PostAsync(long voucherId, IProgress<PostingProgress>? progress, Func<CancellationToken, Task>? betweenChunks, CancellationToken ct)
     {
         var v = await LoadAsync(voucherId, ct);
         if (v.Status == VoucherStatus.Completed) return;
@@ -50,8 +56,10 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         // several connections at once; the voucher row orders their final counter updates.
         var options = new ParallelOptions { MaxDegreeOfParallelism = settings.PostingConnections, CancellationToken = ct };
         var gate = new Lock();
+        if (v.DetailCount <= settings.SmallVoucherLines) betweenChunks = null;
         await Parallel.ForEachAsync(pending, options, async (chunk, token) =>
         {
+            if (betweenChunks is not null) await betweenChunks(token);
             var (first, last) = Rows(chunk);
             await PostChunkAsync(v, chunk, first, last, transit, subsidyKey, token);
             lock (gate)
@@ -72,7 +80,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
             voucherId = v.Id, payAcct = v.PayAcctNo, payAcctName = v.PayAcctName, transit, amount = v.PayAmtFen,
             narrative = $"{v.DeptName}|{v.SubsidyName}|{new Money(v.PayAmtFen)}", businessDate = v.BusinessDate, now = time.UtcNow,
             posting = VoucherStatus.Posting, received = VoucherStatus.Received,
-        }, tx, cancellationToken: ct));
+        }, tx, commandTimeout: 0, cancellationToken: ct)); // waits for the chunks holding the same transit row (no 30 s failure on a peak day)
         await tx.CommitAsync(ct);
     }
 

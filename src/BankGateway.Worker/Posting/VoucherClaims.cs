@@ -9,7 +9,7 @@ namespace BankGateway.Worker.Posting;
 /// its lease expires or its session is gone (the worker died: the server closes its session), so
 /// another worker takes over at once; the chunk marks make the takeover pay nothing twice.
 /// </summary>
-internal sealed class VoucherClaims(NpgsqlDataSource db) : IAsyncDisposable
+internal sealed class VoucherClaims(NpgsqlDataSource db, int smallVoucherLines) : IAsyncDisposable
 {
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
 
@@ -18,23 +18,35 @@ internal sealed class VoucherClaims(NpgsqlDataSource db) : IAsyncDisposable
 
     public string WorkerId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
-    /// <summary>Claims the oldest voucher waiting to post, or null when none is free.</summary>
-    public async Task<long?> ClaimNextAsync(CancellationToken ct)
+    /// <summary>
+    /// Claims the next voucher waiting to post, or null when none is free: small ones (at most
+    /// <c>smallVoucherLines</c> lines) first, each group oldest first (D48). With <paramref name="smallOnly"/>
+    /// only a small one (what a worker posts between the chunks of a large voucher).
+    /// </summary>
+    public async Task<long?> ClaimNextAsync(CancellationToken ct, bool smallOnly = false) => (await ClaimAsync(ct, smallOnly))?.Id;
+
+    /// <summary>A claimed voucher and whether it is a small one (D48).</summary>
+    public readonly record struct Claim(long Id, bool Small);
+
+    /// <summary>As <see cref="ClaimNextAsync"/>, telling whether the voucher claimed is a small one.</summary>
+    public async Task<Claim?> ClaimAsync(CancellationToken ct, bool smallOnly = false)
     {
         await EnsureSessionAsync(ct);
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<long?>(new CommandDefinition("""
+        var row = await connection.QuerySingleOrDefaultAsync<(long Id, int Lines)?>(new CommandDefinition("""
             update vouchers set claimed_by = @me, claim_pid = @pid, claim_expires_at = now() + @lease
             where id = (
                 select id from vouchers v
                 where status in ('RECEIVED', 'POSTING')
                   and (claimed_by is null or claimed_by = @me or claim_expires_at < now()
                        or not exists (select 1 from pg_stat_activity a where a.pid = v.claim_pid))
-                order by received_at, id
+                  and (not @smallOnly or detail_count <= @small)
+                order by detail_count > @small, received_at, id
                 limit 1
                 for update skip locked)
-            returning id
-            """, new { me = WorkerId, pid = _sessionPid, lease = Lease }, cancellationToken: ct));
+            returning id, detail_count
+            """, new { me = WorkerId, pid = _sessionPid, lease = Lease, small = smallVoucherLines, smallOnly }, cancellationToken: ct));
+        return row is { } r ? new Claim(r.Id, r.Lines <= smallVoucherLines) : null;
     }
 
     /// <summary>Vouchers still waiting to post that another live worker holds.</summary>

@@ -173,6 +173,33 @@ public class SignatureFileTests
         });
     }
 
+    [Test]
+    public void Signature_check_and_SM3_of_a_large_file_stream_it_and_never_hold_it_whole()
+    {
+        // Issue 12: a 1M-line detail file (~130 MB) must not be read into memory to be checked.
+        const int Size = 48 << 20;
+        string file = Path.Combine(_dir, "QC_large.csv");
+        using (var stream = new FileStream(file, FileMode.Create, FileAccess.Write))
+        {
+            var block = Sm3Tests.RandomBytes(1 << 20, seed: 12);
+            for (int written = 0; written < Size; written += block.Length) stream.Write(block);
+        }
+        SignatureFile.Write(file, Key);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var check = SignatureFile.Verify(file, Key.PublicKey);
+        string digest = Sm3.HashFileHex(file);
+        using (var hashing = new Sm3HashingStream(File.OpenRead(file)))
+        {
+            hashing.CopyTo(Stream.Null, 1 << 16);
+            Assert.That(hashing.FinishHex(), Is.EqualTo(digest), "the recording stream hashes what the file hash does");
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.That(check.Status, Is.EqualTo(SignatureStatus.Valid), check.Message);
+        Assert.That(allocated, Is.LessThan(8 << 20), $"{allocated:N0} bytes allocated to check a {Size:N0}-byte file");
+    }
+
     private string WriteFile(string name, int length)
     {
         string path = Path.Combine(_dir, name);

@@ -53,11 +53,11 @@ public static class LargeVoucher
     /// accounts and people <paramref name="firstAccount"/> onwards, so several vouchers can pay distinct people.
     /// </summary>
     public static Built Write(string inbox, string dataDir, int lines, Sm2PrivateKey financeKey, string voucherNo = "ZF2024900001", int accountMultiple = 2,
-        long firstAccount = 1)
+        long firstAccount = 1, string admDivCode = AdmDivCode, string payAcctNo = "2401009900012345")
     {
         Directory.CreateDirectory(inbox);
         Directory.CreateDirectory(dataDir);
-        string detailName = FileNames.IssuanceList(AdmDivCode, voucherNo);
+        string detailName = FileNames.IssuanceList(admDivCode, voucherNo);
         string detailPath = Path.Combine(inbox, detailName);
         long total = 0;
         using (var stream = new FileStream(detailPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
@@ -73,20 +73,24 @@ public static class LargeVoucher
         }
 
         string accountsPath = Path.Combine(dataDir, "accounts.csv");
-        using (var stream = new FileStream(accountsPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        {
-            AccountMasterCsv.Write(Accounts(firstAccount, (long)lines * accountMultiple), stream);
-        }
+        if (accountMultiple > 0) WriteAccountMaster(accountsPath, firstAccount, (long)lines * accountMultiple);
         string cataloguePath = Path.Combine(dataDir, "catalogue.csv");
         using (var stream = File.Create(cataloguePath)) CatalogueCsv.Write([Entry], stream);
 
-        var voucher = new Voucher("5201", AdmDivCode, 2024, voucherNo, new DateOnly(2024, 9, 29), "105001", DeptName, "MZ001", SubsidyName, Period,
-            "2401009900012345", "独山县民政局零余额账户", FundChannel.TREASURY, "2401009900000001", "独山县财政局国库单一账户",
+        var voucher = new Voucher("5201", admDivCode, 2024, voucherNo, new DateOnly(2024, 9, 29), "105001", DeptName, "MZ001", SubsidyName, Period,
+            payAcctNo, "独山县民政局零余额账户", FundChannel.TREASURY, "2401009900000001", "独山县财政局国库单一账户",
             new Money(total), lines, detailName, Sm3.HashFileHex(detailPath), DetailEncoding.Utf8, null);
-        string voucherPath = Path.Combine(inbox, FileNames.Voucher(AdmDivCode, voucherNo));
+        string voucherPath = Path.Combine(inbox, FileNames.Voucher(admDivCode, voucherNo));
         using (var stream = File.Create(voucherPath)) VoucherXml.Write(voucher, stream);
         SignatureFile.Write(voucherPath, financeKey);
         return new Built(voucherPath, detailPath, accountsPath, cataloguePath, voucher, total);
+    }
+
+    /// <summary>An account master CSV of accounts <paramref name="first"/> onwards (accountMultiple 0 in <see cref="Write"/> leaves it to the caller).</summary>
+    public static void WriteAccountMaster(string path, long first, long count)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        AccountMasterCsv.Write(Accounts(first, count), stream);
     }
 
     private static IEnumerable<AccountMasterRow> Accounts(long first, long count)
