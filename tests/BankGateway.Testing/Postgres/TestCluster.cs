@@ -12,7 +12,7 @@ namespace BankGateway.Testing.Postgres;
 /// </summary>
 internal sealed class TestCluster
 {
-    private const string FolderPrefix = "bankgateway-pg-";
+    internal const string FolderPrefix = "bankgateway-pg-";
 
     private readonly ClusterProcesses _processes;
 
@@ -195,7 +195,7 @@ internal sealed class TestCluster
             ["start", "-w", "-t", "120", "-D", DataDirectory, "-l", LogFile, "-o", $"-p {port}"],
             cancellationToken);
 
-    private static int FreeLoopbackPort()
+    internal static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -205,7 +205,7 @@ internal sealed class TestCluster
     private string TailOfLog() =>
         File.Exists(LogFile) ? string.Join("\n", File.ReadLines(LogFile).TakeLast(20)) : "(no server log)";
 
-    private static async Task RemoveLeakedClustersAsync(CancellationToken cancellationToken)
+    internal static async Task RemoveLeakedClustersAsync(CancellationToken cancellationToken)
     {
         foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), FolderPrefix + "*"))
         {
@@ -236,7 +236,7 @@ internal sealed class TestCluster
         }
     }
 
-    private static bool IsAlive(int pid)
+    internal static bool IsAlive(int pid)
     {
         try
         {
@@ -249,7 +249,7 @@ internal sealed class TestCluster
         }
     }
 
-    private static void TryDelete(string folder)
+    internal static void TryDelete(string folder)
     {
         try
         {

@@ -35,6 +35,7 @@ internal static class ServiceRegistration
         services.AddSingleton<ChannelCircuits>();
         services.AddSingleton<Dashboard.IChannelControl, ChannelControl>();
         services.AddSingleton<DeadlineWatch>();
+        services.AddHostedService<DatabaseFailoverWatch>();
         services.AddTransient<ChannelPollJob>();
         services.AddTransient<ReturnsJob>();
         services.AddTransient<ClearingJob>();
