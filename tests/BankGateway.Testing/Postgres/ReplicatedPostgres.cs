@@ -215,23 +215,11 @@ public sealed class ReplicatedPostgres : IAsyncDisposable
             return new Node(folder);
         }
 
-        public async Task StartAsync(ClusterProcesses processes, CancellationToken cancellationToken)
-        {
-            var failures = new List<string>();
-            for (var attempt = 0; attempt < 5; attempt++)
-            {
-                var port = TestCluster.FreeLoopbackPort();
-                var (exitCode, output) = await processes.RunToolAsync("pg_ctl",
-                    ["start", "-w", "-t", "120", "-D", DataDirectory, "-l", LogFile, "-o", $"-p {port} -k {Path.Combine(Folder, "sock")}"], cancellationToken);
-                if (exitCode == 0)
-                {
-                    Port = port;
-                    return;
-                }
-                failures.Add(output);
-            }
-            throw new InvalidOperationException($"PostgreSQL did not start: {string.Join("\n", failures)}\n{TailOfLog()}");
-        }
+        public async Task StartAsync(ClusterProcesses processes, CancellationToken cancellationToken) =>
+            Port = await TestCluster.StartOnFreePortAsync(
+                port => processes.RunToolAsync("pg_ctl",
+                    ["start", "-w", "-t", "120", "-D", DataDirectory, "-l", LogFile, "-o", $"-p {port} -k {Path.Combine(Folder, "sock")}"], cancellationToken),
+                TailOfLog);
 
         public int? ReadPostmasterPid()
         {

@@ -169,24 +169,26 @@ internal sealed class TestCluster
             cancellationToken);
     }
 
-    private async Task StartOnFreePortAsync(CancellationToken cancellationToken)
+    private async Task StartOnFreePortAsync(CancellationToken cancellationToken) =>
+        Port = await StartOnFreePortAsync(port => StartServerAsync(port, cancellationToken), TailOfLog);
+
+    /// <summary>Starts a server on a free loopback port, trying a few: another process may take the port between probing and binding.</summary>
+    internal static async Task<int> StartOnFreePortAsync(Func<int, Task<(int ExitCode, string Output)>> start, Func<string> tailOfLog)
     {
-        // Another process may take the port between probing and binding; try a few.
         var failures = new List<string>();
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var port = FreeLoopbackPort();
-            var (exitCode, output) = await StartServerAsync(port, cancellationToken);
+            var (exitCode, output) = await start(port);
             if (exitCode == 0)
             {
-                Port = port;
-                return;
+                return port;
             }
 
             failures.Add(output);
         }
 
-        throw new InvalidOperationException($"Test cluster did not start: {string.Join("\n", failures)}\n{TailOfLog()}");
+        throw new InvalidOperationException($"Test cluster did not start: {string.Join("\n", failures)}\n{tailOfLog()}");
     }
 
     private Task<(int ExitCode, string Output)> StartServerAsync(int port, CancellationToken cancellationToken) =>

@@ -73,8 +73,10 @@ internal sealed class DatabaseFailoverWatch(NpgsqlDataSource db, ILogger<Databas
         if (!_reachedOnce || inProgress) return;
         _lostAt = Stopwatch.GetTimestamp();
         GatewayMetrics.DatabaseFailover.Set(1);
-        // Idle pooled connections may point at the dead or demoted server; new ones go to whichever host is primary.
+        // Idle pooled connections (the stages' and Quartz's) may point at the dead or demoted server; new ones go to
+        // whichever host is primary.
         db.Clear();
+        NpgsqlConnection.ClearAllPools();
         logger.LogWarning("ALARM database: no writable primary ({Problem}); failover in progress? Posting pauses, in-flight chunks roll back and are redone once a primary answers",
             problem);
     }
