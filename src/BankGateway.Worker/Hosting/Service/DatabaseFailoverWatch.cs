@@ -8,7 +8,7 @@ namespace BankGateway.Worker.Hosting.Service;
 /// <summary>
 /// Watches for a database failover (specs/operations.md, "Database failover"): every
 /// <see cref="ProbeInterval"/> it asks for a writable primary. Once the database has answered, a failed or
-/// read-only answer sets <c>bankgateway_database_failover_in_progress</c> to 1, logs one warning and empties
+/// read-only answer sets <c>bankgateway_database_failover_in_progress</c> to 1, logs one alarm and empties
 /// the connection pool, so no stage is handed a connection to the dead server; the first good answer after
 /// that sets it back to 0 and logs how long it took. The stages need nothing from it: they retry on their own.
 /// </summary>
@@ -50,8 +50,9 @@ internal sealed class DatabaseFailoverWatch(NpgsqlDataSource db, ILogger<Databas
         {
             return $"no answer within {ProbeTimeout.TotalSeconds:F0} s";
         }
-        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException && !ct.IsCancellationRequested)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
+            // Whatever it is, the watch goes on: an exception escaping a BackgroundService would stop the whole service.
             return e.Message;
         }
     }
@@ -63,7 +64,7 @@ internal sealed class DatabaseFailoverWatch(NpgsqlDataSource db, ILogger<Databas
         {
             _reachedOnce = true;
             if (!inProgress) return;
-            logger.LogWarning("Database: a writable primary answers again after {Seconds:F1} s; work resumes where it stopped",
+            logger.LogInformation("Database: a writable primary answers again after {Seconds:F1} s; work resumes where it stopped",
                 Stopwatch.GetElapsedTime(_lostAt).TotalSeconds);
             _lostAt = 0;
             GatewayMetrics.DatabaseFailover.Set(0);
@@ -77,7 +78,7 @@ internal sealed class DatabaseFailoverWatch(NpgsqlDataSource db, ILogger<Databas
         // whichever host is primary.
         db.Clear();
         NpgsqlConnection.ClearAllPools();
-        logger.LogWarning("ALARM database: no writable primary ({Problem}); failover in progress? Posting pauses, in-flight chunks roll back and are redone once a primary answers",
+        logger.LogError("ALARM database: no writable primary ({Problem}); failover in progress? Posting pauses, in-flight chunks roll back and are redone once a primary answers",
             problem);
     }
 }
