@@ -24,15 +24,8 @@ internal sealed class Quarantine(NpgsqlDataSource db, GatewayClock clock, ILogge
     /// True when <paramref name="e"/> belongs to the work item and not to the machine: a lost connection, a
     /// server shutting down or failing over, a deadlock or a cancellation are retried, never quarantined.
     /// </summary>
-    public static bool IsFaultOfTheWork(Exception e, CancellationToken ct) => e switch
-    {
-        OperationCanceledException when ct.IsCancellationRequested => false,
-        PostgresException p => !(p.IsTransient || p.SqlState.StartsWith("08", StringComparison.Ordinal) || p.SqlState.StartsWith("57P", StringComparison.Ordinal)
-                                 || p.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or "53300" or "25006"),
-        NpgsqlException n => !n.IsTransient && n.InnerException is not (IOException or System.Net.Sockets.SocketException or TimeoutException),
-        IOException => true,
-        _ => true,
-    };
+    public static bool IsFaultOfTheWork(Exception e, CancellationToken ct) =>
+        !(e is OperationCanceledException && ct.IsCancellationRequested) && !Database.DatabaseFaults.IsTransient(e);
 
     /// <summary>What identifies a set while it is held: its voucher file name and the SM3 of the voucher and .sig bytes.</summary>
     public static async Task<string> SetKeyAsync(VoucherSet set, CancellationToken ct) =>

@@ -94,8 +94,15 @@ public static class DatabaseLocator
         return Build(resolved.ConnectionString);
     }
 
-    /// <summary>Builds a data source for <paramref name="connectionString"/>, naming the application for <c>pg_stat_activity</c>.</summary>
-    public static NpgsqlDataSource Build(string connectionString)
+    /// <summary>Builds a data source for <paramref name="connectionString"/> as <see cref="Complete"/> completes it.</summary>
+    public static NpgsqlDataSource Build(string connectionString) => new NpgsqlDataSourceBuilder(Complete(connectionString)).Build();
+
+    /// <summary>
+    /// The connection string every part of the worker uses (its data source and Quartz's job store): the application
+    /// named for <c>pg_stat_activity</c>, dead sessions noticed within seconds, and with several hosts (a primary and
+    /// its standbys) a newly promoted primary recognised within seconds.
+    /// </summary>
+    public static string Complete(string connectionString)
     {
         NpgsqlConnectionStringBuilder settings;
         try
@@ -113,8 +120,15 @@ public static class DatabaseLocator
         // lapses and its open chunk transaction rolls back (PostgreSQL 14+).
         if (settings.Options?.Contains("client_connection_check_interval", StringComparison.Ordinal) != true)
             settings.Options = $"{settings.Options} -c client_connection_check_interval=2000".Trim();
-        return new NpgsqlDataSourceBuilder(settings.ConnectionString).Build();
+        // Npgsql remembers each host's role for HostRecheckSeconds (default 10): after a promotion the new primary
+        // would be taken for a standby that long (specs/operations.md, "Database failover").
+        if (settings.Host?.Contains(',', StringComparison.Ordinal) == true && settings.HostRecheckSeconds == DefaultHostRecheckSeconds)
+            settings.HostRecheckSeconds = MultiHostRecheckSeconds;
+        return settings.ConnectionString;
     }
+
+    private const int DefaultHostRecheckSeconds = 10;
+    private const int MultiHostRecheckSeconds = 2;
 
     private static string Describe(string connectionString)
     {

@@ -63,7 +63,7 @@ internal static class ServiceHost
         builder.WebHost.UseUrls(service.DashboardUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(service.ShutdownSeconds));
         builder.Services.AddSingleton(sms);
-        builder.Services.AddGatewayService(settings, service, db, resolved.ConnectionString, bankKey);
+        builder.Services.AddGatewayService(settings, service, db, DatabaseLocator.Complete(resolved.ConnectionString), bankKey);
         DashboardSetup.AddDashboard(builder);
 
         await using var app = builder.Build();

@@ -73,6 +73,13 @@ internal sealed class ChannelPollJob(
             logger.LogInformation("Intake: poll of channel {Adm} stopped for shutdown; the next run resumes where it stopped", admDivCode);
             return null;
         }
+        catch (Exception e) when (Database.DatabaseFaults.IsTransient(e))
+        {
+            // The database, not the bureau: the channel's circuit stays closed, so polling resumes as soon as a primary answers.
+            logger.LogWarning("Intake: poll of channel {Adm} stopped, the database is unavailable ({Message}); the next poll resumes where it stopped",
+                admDivCode, e.Message);
+            return null;
+        }
         catch (Exception e)
         {
             bool opened = circuits.Failed(admDivCode);

@@ -65,6 +65,20 @@ public sealed class DatabaseLocatorTests
     }
 
     [Test]
+    public void Several_hosts_have_their_roles_rechecked_within_seconds_unless_the_string_says_otherwise()
+    {
+        static int Recheck(string cs) => new Npgsql.NpgsqlConnectionStringBuilder(DatabaseLocator.Complete(cs)).HostRecheckSeconds;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Recheck("Host=pg1:5432,pg2:5432;Target Session Attributes=primary"), Is.EqualTo(2), "a promoted standby is seen as primary soon");
+            Assert.That(Recheck("Host=pg1:5432,pg2:5432;Host Recheck Seconds=30"), Is.EqualTo(30), "an operator's own value is kept");
+            Assert.That(Recheck("Host=pg1"), Is.EqualTo(10), "one host: Npgsql's default");
+            Assert.That(DatabaseLocator.Complete("Host=pg1;Password=p"), Does.Contain("client_connection_check_interval=2000"));
+        });
+    }
+
+    [Test]
     public void Home_defaults_to_dot_bankgateway_in_the_user_home_and_honours_BANKGATEWAY_HOME()
     {
         var userHome = System.Environment.GetEnvironmentVariable("HOME")!;

@@ -107,7 +107,9 @@ internal sealed class ClusterProcesses
             .FirstOrDefault(Complete);
         if (onPath is not null)
         {
-            return onPath;
+            // A PATH folder may hold only links to initdb and pg_ctl: their real folder has the other tools (pg_basebackup).
+            var target = File.ResolveLinkTarget(Path.Combine(onPath, "initdb"), returnFinalTarget: true);
+            return target is not null && Path.GetDirectoryName(target.FullName) is { } real && Complete(real) ? real : onPath;
         }
 
         const string root = "/usr/lib/postgresql";

@@ -12,7 +12,7 @@ namespace BankGateway.Testing.Postgres;
 /// </summary>
 internal sealed class TestCluster
 {
-    private const string FolderPrefix = "bankgateway-pg-";
+    internal const string FolderPrefix = "bankgateway-pg-";
 
     private readonly ClusterProcesses _processes;
 
@@ -169,24 +169,26 @@ internal sealed class TestCluster
             cancellationToken);
     }
 
-    private async Task StartOnFreePortAsync(CancellationToken cancellationToken)
+    private async Task StartOnFreePortAsync(CancellationToken cancellationToken) =>
+        Port = await StartOnFreePortAsync(port => StartServerAsync(port, cancellationToken), TailOfLog);
+
+    /// <summary>Starts a server on a free loopback port, trying a few: another process may take the port between probing and binding.</summary>
+    internal static async Task<int> StartOnFreePortAsync(Func<int, Task<(int ExitCode, string Output)>> start, Func<string> tailOfLog)
     {
-        // Another process may take the port between probing and binding; try a few.
         var failures = new List<string>();
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var port = FreeLoopbackPort();
-            var (exitCode, output) = await StartServerAsync(port, cancellationToken);
+            var (exitCode, output) = await start(port);
             if (exitCode == 0)
             {
-                Port = port;
-                return;
+                return port;
             }
 
             failures.Add(output);
         }
 
-        throw new InvalidOperationException($"Test cluster did not start: {string.Join("\n", failures)}\n{TailOfLog()}");
+        throw new InvalidOperationException($"Test cluster did not start: {string.Join("\n", failures)}\n{tailOfLog()}");
     }
 
     private Task<(int ExitCode, string Output)> StartServerAsync(int port, CancellationToken cancellationToken) =>
@@ -195,7 +197,7 @@ internal sealed class TestCluster
             ["start", "-w", "-t", "120", "-D", DataDirectory, "-l", LogFile, "-o", $"-p {port}"],
             cancellationToken);
 
-    private static int FreeLoopbackPort()
+    internal static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -205,7 +207,7 @@ internal sealed class TestCluster
     private string TailOfLog() =>
         File.Exists(LogFile) ? string.Join("\n", File.ReadLines(LogFile).TakeLast(20)) : "(no server log)";
 
-    private static async Task RemoveLeakedClustersAsync(CancellationToken cancellationToken)
+    internal static async Task RemoveLeakedClustersAsync(CancellationToken cancellationToken)
     {
         foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), FolderPrefix + "*"))
         {
@@ -236,7 +238,7 @@ internal sealed class TestCluster
         }
     }
 
-    private static bool IsAlive(int pid)
+    internal static bool IsAlive(int pid)
     {
         try
         {
@@ -249,7 +251,7 @@ internal sealed class TestCluster
         }
     }
 
-    private static void TryDelete(string folder)
+    internal static void TryDelete(string folder)
     {
         try
         {

@@ -27,6 +27,9 @@ internal static class GatewayMetrics
     public static readonly Gauge Quarantined = Metrics.CreateGauge("bankgateway_quarantined",
         "Sets, vouchers and answers held in quarantine, waiting for an operator.", "kind");
 
+    public static readonly Gauge DatabaseFailover = Metrics.CreateGauge("bankgateway_database_failover_in_progress",
+        "1 while this node finds no writable primary after having reached one (failover or outage in progress), else 0.");
+
     public static readonly Gauge PaidUncleared = Metrics.CreateGauge("bankgateway_paid_uncleared_vouchers",
         "Completed vouchers with money paid that no QS_ lists, older than one working day.");
 

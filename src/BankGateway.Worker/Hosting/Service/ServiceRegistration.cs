@@ -19,6 +19,8 @@ internal static class ServiceRegistration
     /// <summary>The scheduler name every node of a cluster shares (qrtz_*.sched_name).</summary>
     public const string SchedulerName = "BankGateway";
 
+    private static readonly TimeSpan DatabaseRetryInterval = TimeSpan.FromSeconds(3);
+
     public static IServiceCollection AddGatewayService(this IServiceCollection services, GatewaySettings settings, ServiceSettings service,
         NpgsqlDataSource db, string connectionString, Sm2PrivateKey bankKey)
     {
@@ -34,6 +36,7 @@ internal static class ServiceRegistration
         services.AddSingleton<ChannelCircuits>();
         services.AddSingleton<Dashboard.IChannelControl, ChannelControl>();
         services.AddSingleton<DeadlineWatch>();
+        services.AddHostedService<DatabaseFailoverWatch>();
         services.AddTransient<ChannelPollJob>();
         services.AddHostedService<PostingWorker>();
         services.AddHostedService<AnswerWorker>();
@@ -69,7 +72,13 @@ internal static class ServiceRegistration
             });
             store.UseSystemTextJsonSerializer(null);
             // The tables come from migration 002_quartz.sql; Quartz only checks them.
-            store.ConfigureStore(o => o.SchemaProvisioning = SchemaProvisioning.Validate);
+            store.ConfigureStore(o =>
+            {
+                o.SchemaProvisioning = SchemaProvisioning.Validate;
+                // After a database failure Quartz waits this long before firing again (default 15 s): a failover
+                // would otherwise keep the polls idle for that long after the new primary answers.
+                o.DbRetryInterval = DatabaseRetryInterval;
+            });
         });
 
         foreach (var channel in service.Channels)
