@@ -54,6 +54,8 @@ internal sealed class CalendarStore(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        // Jobs starting together on a fresh database all import the bundled calendar: one at a time.
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtextextended('calendar import', 7))", transaction: tx, cancellationToken: ct));
         var imported = new List<int>();
         foreach (var year in years)
         {
