@@ -31,6 +31,20 @@ public class StateTests
     }
 
     [Test]
+    public void A_file_delivery_goes_out_once_and_a_re_send_is_a_new_delivery()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(FileDeliveryState.CanMove(null, FileDeliveryState.Pending), Is.True);
+            Assert.That(FileDeliveryState.CanMove(FileDeliveryState.Pending, FileDeliveryState.Delivered), Is.True);
+            Assert.That(FileDeliveryState.CanMove(FileDeliveryState.Pending, FileDeliveryState.Superseded), Is.True, "produced anew under its name before it went out");
+            Assert.That(FileDeliveryState.CanMove(FileDeliveryState.Delivered, FileDeliveryState.Pending), Is.False, "a re-send is a new row, never a delivered one reopened");
+            Assert.That(FileDeliveryState.CanMove(FileDeliveryState.Superseded, FileDeliveryState.Delivered), Is.False);
+            Assert.That(FileDeliveryState.Parse("DELIVERED"), Is.SameAs(FileDeliveryState.Delivered));
+        });
+    }
+
+    [Test]
     public void Completed_and_executed_are_final_and_nothing_moves_to_itself()
     {
         Assert.Multiple(() =>

@@ -1,10 +1,11 @@
+using BankGateway.Domain.States;
 using Dapper;
 using Npgsql;
 
 namespace BankGateway.Worker.Delivery;
 
 /// <summary>
-/// <c>file_deliveries</c>: one row per (file, destination) delivery. Produced files and re-sends add PENDING
+/// <c>file_deliveries</c>: one row per (file, destination) delivery, its state a <see cref="FileDeliveryState"/>. Produced files and re-sends add PENDING
 /// rows; the delivery stage turns them DELIVERED with what the remote side holds. A file produced anew under
 /// the same name (a later rejection of one voucher number) supersedes its still-pending delivery.
 /// </summary>
@@ -20,11 +21,12 @@ internal static class DeliveryQueue
         string reason, string requestedBy, CancellationToken ct)
     {
         await connection.ExecuteAsync(new CommandDefinition("""
-            update file_deliveries set state = 'SUPERSEDED' where file_name = @fileName and state = 'PENDING' and sm3 <> @sm3;
-            insert into file_deliveries (file_name, sm3, adm_div_code, reason, requested_by)
-            values (@fileName, @sm3, @admDivCode, @reason, @requestedBy)
+            update file_deliveries set state = @superseded where file_name = @fileName and state = @pending and sm3 <> @sm3;
+            insert into file_deliveries (file_name, sm3, adm_div_code, reason, requested_by, state)
+            values (@fileName, @sm3, @admDivCode, @reason, @requestedBy, @pending)
             on conflict (file_name, adm_div_code) where state = 'PENDING' do nothing;
-            """, new { fileName, sm3, admDivCode, reason, requestedBy }, tx, cancellationToken: ct));
+            """, new { fileName, sm3, admDivCode, reason, requestedBy, pending = FileDeliveryState.Pending, superseded = FileDeliveryState.Superseded },
+            tx, cancellationToken: ct));
     }
 
     /// <summary>Asks for the recorded files to be delivered again to their bureau; returns the names queued.</summary>
@@ -64,10 +66,11 @@ internal static class DeliveryQueue
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
-            update file_deliveries set state = 'DELIVERED', attempts = attempts + 1, last_error = null, delivered_at = now(),
+            update file_deliveries set state = @delivered, attempts = attempts + 1, last_error = null, delivered_at = now(),
                 delivered_by = @node, remote_size = @size, remote_sm3 = @sm3
-            where id = @id and state = 'PENDING'
-            """, new { id, node, size = remote.Size, sm3 = remote.Sm3 }, cancellationToken: ct));
+            where id = @id and state = @pending
+            """, new { id, node, size = remote.Size, sm3 = remote.Sm3, delivered = FileDeliveryState.Delivered, pending = FileDeliveryState.Pending },
+            cancellationToken: ct));
     }
 
     public static async Task MarkFailedAsync(NpgsqlDataSource db, long id, string error, CancellationToken ct)

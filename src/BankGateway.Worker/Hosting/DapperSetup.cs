@@ -17,6 +17,7 @@ internal static class DapperSetup
         SqlMapper.AddTypeHandler(new StateHandler<VoucherStatus>(VoucherStatus.Machine));
         SqlMapper.AddTypeHandler(new StateHandler<ReturnStatus>(ReturnStatus.Machine));
         SqlMapper.AddTypeHandler(new StateHandler<DeliveryOutcome>(DeliveryOutcome.Machine));
+        SqlMapper.AddTypeHandler(new StateHandler<FileDeliveryState>(FileDeliveryState.Machine));
     }
 
     // A state is written as its text and read back as the member: C# never spells a status literal.

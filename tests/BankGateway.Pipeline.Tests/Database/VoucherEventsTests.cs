@@ -67,6 +67,7 @@ public sealed partial class VoucherEventsTests
             Assert.That(await CheckedTextsAsync(connection, "vouchers", "status"), Is.EquivalentTo(VoucherStatus.All.Select(s => s.Text)));
             Assert.That(await CheckedTextsAsync(connection, "returns", "status"), Is.EquivalentTo(ReturnStatus.All.Select(s => s.Text)));
             Assert.That(await CheckedTextsAsync(connection, "deliveries", "outcome"), Is.EquivalentTo(DeliveryOutcome.All.Select(s => s.Text)));
+            Assert.That(await CheckedTextsAsync(connection, "file_deliveries", "state"), Is.EquivalentTo(FileDeliveryState.All.Select(s => s.Text)));
         });
     }
 

@@ -1,7 +1,9 @@
 using BankGateway.Pipeline.Tests.Pipeline;
 using BankGateway.Testing.Postgres;
 using BankGateway.Testing.Sshd;
-using BankGateway.Worker.Delivery;
+using System.Net;
+using System.Text.RegularExpressions;
+using BankGateway.Worker.Dashboard;
 using NUnit.Framework;
 using Npgsql;
 
@@ -65,16 +67,11 @@ public sealed class DeliveryTakeoverTests
             Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from file_deliveries where state = 'DELIVERED' and delivered_by like '%:" + nodeB.Pid + "' and remote_sm3 is not null"),
                 Is.EqualTo(2), "delivered by B, the remote copy read back and checked");
 
-            // The bureau lost RS_; a re-send (what the dashboard's 重发 does: a new, audited delivery row) puts it back.
+            // The bureau lost RS_; an operator presses 重发 on node B's dashboard: a new, audited delivery row puts it back.
             File.Delete(Path.Combine(remoteOutbox, answers[0]));
             File.Delete(Path.Combine(remoteOutbox, answers[0] + ".sig"));
-            await using (var db = NpgsqlDataSource.Create(connectionString))
-            await using (var connection = await db.OpenConnectionAsync())
-            await using (var tx = await connection.BeginTransactionAsync())
-            {
-                await DeliveryQueue.RequestResendAsync(connection, tx, [answers[0]], "operator1", CancellationToken.None);
-                await tx.CommitAsync();
-            }
+            await ResendFromDashboardAsync(nodeB, connectionString,
+                await Sql.ScalarAsync<long>(connectionString, $"select id from vouchers where voucher_no = '{voucherNo}'"));
             await ServiceNode.WaitUntilAsync(() => File.Exists(Path.Combine(remoteOutbox, answers[0] + ".sig")), TimeSpan.FromSeconds(30), "re-sent", nodeB);
             Assert.That(File.ReadAllBytes(Path.Combine(remoteOutbox, answers[0])), Is.EqualTo(recorded[answers[0]]));
             Assert.That(await Sql.ScalarAsync<long>(connectionString, $"select count(*) from file_deliveries where file_name = '{answers[0]}' and state = 'DELIVERED'"),
@@ -85,6 +82,29 @@ public sealed class DeliveryTakeoverTests
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    private static async Task ResendFromDashboardAsync(ServiceNode node, string connectionString, long voucherId)
+    {
+        await using (var db = NpgsqlDataSource.Create(connectionString))
+            await new UserStore(db, new BankGateway.Worker.Hosting.GatewayClock(TimeProvider.System))
+                .AddOrUpdateAsync("operator1", Roles.Operator, "resend-Passw0rd!", "test", CancellationToken.None);
+        using var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = node.BaseUri };
+        var login = await client.PostAsync("/login", Form(await client.GetStringAsync("/login"), new() { ["name"] = "operator1", ["password"] = "resend-Passw0rd!" }));
+        Assert.That(login.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "logged in");
+        string page = await client.GetStringAsync($"/vouchers/{voucherId}");
+        var resend = await client.PostAsync($"/vouchers/{voucherId}?handler=Resend", Form(page, new() { ["expected"] = "COMPLETED", ["confirm"] = "true" }));
+        Assert.That(resend.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await resend.Content.ReadAsStringAsync());
+        Assert.That(await Sql.ScalarAsync<long>(connectionString, "select count(*) from audit_log where action = 'voucher.resend' and actor = 'operator1'"), Is.EqualTo(1), "audited");
+    }
+
+    // A form post with the page's antiforgery token (field __af).
+    private static FormUrlEncodedContent Form(string page, Dictionary<string, string> fields)
+    {
+        var m = Regex.Match(page, "<input[^>]*name=\"__af\"[^>]*value=\"([^\"]+)\"|<input[^>]*value=\"([^\"]+)\"[^>]*name=\"__af\"");
+        Assert.That(m.Success, "the page carries the antiforgery token");
+        fields["__af"] = WebUtility.HtmlDecode(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value);
+        return new FormUrlEncodedContent(fields);
     }
 
     private static Dictionary<string, string?> SftpEnvironment(Dictionary<string, string?> local, SshdServer sshd, string inbox, string outbox) =>

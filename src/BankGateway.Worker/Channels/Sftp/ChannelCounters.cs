@@ -33,7 +33,7 @@ public sealed class ChannelCounters
     /// <summary>Remote files renamed into the remote inbox's <c>processed/</c>.</summary>
     public long FilesAcknowledged => Interlocked.Read(ref _filesAcknowledged);
 
-    /// <summary>Remote files the server would not rename, remembered by digest in <c>taken.txt</c> instead.</summary>
+    /// <summary>Remote files the server would not rename, remembered by digest in <c>taken_files</c> instead.</summary>
     public long FilesRemembered => Interlocked.Read(ref _filesRemembered);
 
     /// <summary>Files uploaded to the remote outbox.</summary>

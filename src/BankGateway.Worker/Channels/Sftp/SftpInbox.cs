@@ -405,7 +405,7 @@ internal sealed class SftpInbox
         string sm3 = await Sm3.HashFileHexAsync(localCopy, ct);
         await _taken.RememberAsync(sm3, entry, ct);
         _connection.Counters.FileRemembered();
-        _logger.LogWarning("{Channel}: the server refused to move {Name} into processed/ ({Refusal}); remembered by digest {Sm3} in taken.txt, never taken again",
+        _logger.LogWarning("{Channel}: the server refused to move {Name} into processed/ ({Refusal}); remembered by digest {Sm3} in taken_files, never taken again",
             _connection.Name, entry.Name, refusal, sm3);
     }
 
