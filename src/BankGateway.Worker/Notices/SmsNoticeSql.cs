@@ -7,20 +7,21 @@ internal static class SmsNoticeSql
     /// One set-based insert per posting chunk, after its credits: every line credited in rows
     /// <c>@firstRow..@lastRow</c> whose 手机号码 is well formed (11 digits starting with 1, as
     /// <c>PhoneNumber.IsWellFormed</c>) gets its notice, the text rendered from the voucher's <c>format()</c>
-    /// string with the amount in yuan and the account's last 4 digits. A chunk commits whole, so the
-    /// credits it finds are exactly this chunk's; <c>on conflict do nothing</c> keeps one notice per id.
+    /// string with the amount in yuan and the account's last 4 digits. After the chunk's statement every line of its
+    /// range is either credited (with its own amount and account) or in <c>line_failures</c>, so the credited ones are
+    /// read from the chunk's own line range alone: one ordered index range and a key lookup per line. (A join with the
+    /// journal rows written moments before, which have no statistics yet, was planned as a nested loop over both:
+    /// 5,000-line chunks took 8 s and a 20,000-line chunk minutes.) <c>on conflict do nothing</c> keeps one notice per id.
     /// </summary>
     public const string Create = """
         insert into sms_notices (id, voucher_id, row_no, phone, text, state, attempts, created_at, next_attempt_at)
-        select @idPrefix || l.seq_no, j.voucher_id, j.ref_no, l.phone,
-               format(@format, fen_text(j.amount_fen), right(j.account_no, 4)),
+        select @idPrefix || l.seq_no, l.voucher_id, l.row_no, l.phone,
+               format(@format, fen_text(l.amount_fen), right(l.account_no, 4)),
                'PENDING', 0, @now, @now
-        from journal j
-        join voucher_lines l on l.voucher_id = j.voucher_id and l.row_no = j.ref_no
-        where j.voucher_id = @voucherId and j.kind = 'P' and j.side = 'C' and j.ref_no between @firstRow and @lastRow
-          -- the same range on the lines too: two ordered index ranges of one chunk, never all lines of the voucher
-          and l.voucher_id = @voucherId and l.row_no between @firstRow and @lastRow
+        from voucher_lines l
+        where l.voucher_id = @voucherId and l.row_no between @firstRow and @lastRow
           and l.phone ~ '^1[0-9]{10}$'
+          and not exists (select 1 from line_failures f where f.voucher_id = l.voucher_id and f.row_no = l.row_no)
         on conflict do nothing
         """;
 
