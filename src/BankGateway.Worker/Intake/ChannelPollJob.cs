@@ -97,6 +97,5 @@ internal sealed class ChannelPollJob(
             GatewayMetrics.Vouchers.WithLabels(adm, outcome.Kind.ToString().ToLowerInvariant()).Inc();
             if (outcome.Code != RejectCode.None) GatewayMetrics.Failures.WithLabels(outcome.Code.ToString()).Inc();
         }
-        GatewayMetrics.Vouchers.WithLabels(adm, "answered").Inc(report.Answered.Count);
     }
 }

@@ -46,6 +46,7 @@ internal sealed class ResultsStage(
             {
                 await results.WriteAsync(voucherId, outbox, ct);
                 vouchers.Add(voucherId);
+                Hosting.Service.GatewayMetrics.Vouchers.WithLabels(adm, "answered").Inc();
             }
             catch (Exception e) when (Containment.Quarantine.IsFaultOfTheWork(e, ct))
             {
