@@ -65,7 +65,7 @@ internal sealed class SftpInbox
         var listing = await ListInboxAsync(client, ct);
         _sightings = listing;
         foreach (var gone in _detailNames.Keys.Where(k => !listing.ContainsKey(k.Name)).ToList()) _detailNames.Remove(gone);
-        var here = LocalCopies();
+        var here = LocalCopiesIndex.Of(LocalInbox);
 
         foreach (var pv in listing.Values.Where(e => FileNames.TryParseVoucherFileName(e.Name, out _, out _))
                      .OrderBy(e => e.MtimeUnix).ThenBy(e => e.Name, StringComparer.Ordinal))
@@ -299,59 +299,12 @@ internal sealed class SftpInbox
         }, _connection.Options.OperationTimeout, "list " + folder, ct);
     }
 
-    /// <summary>What is already local: the staging inbox and its processed/ (where the pipeline moved taken sets).</summary>
-    private LocalCopiesIndex LocalCopies()
-    {
-        var index = new LocalCopiesIndex();
-        foreach (var folder in new[] { LocalInbox, Path.Combine(LocalInbox, ProcessedFolder) })
-        {
-            if (!Directory.Exists(folder)) continue;
-            foreach (var file in new DirectoryInfo(folder).EnumerateFiles())
-            {
-                if (file.LinkTarget is not null || file.Name.StartsWith('.')) continue;
-                index.Add(OriginalName(file.Name), file.Length, SftpConnection.ToUnix(file.LastWriteTimeUtc), file.FullName, inProcessed: folder != LocalInbox);
-            }
-        }
-        return index;
-    }
-
-    // LocalInbox.MoveToProcessed appends ".yyyyMMddHHmmssfff" when processed/ already holds the name.
-    private static string OriginalName(string name)
-    {
-        int dot = name.LastIndexOf('.');
-        return dot > 0 && name.Length - dot - 1 == 17 && name.AsSpan(dot + 1).ContainsAnyExceptInRange('0', '9') == false ? name[..dot] : name;
-    }
-
-    private sealed class LocalCopiesIndex
-    {
-        private readonly Dictionary<string, List<(long Size, long Mtime, string Path, bool InProcessed)>> _byName = new(StringComparer.Ordinal);
-
-        public void Add(string name, long size, long mtime, string path, bool inProcessed)
-        {
-            if (!_byName.TryGetValue(name, out var list)) _byName[name] = list = [];
-            list.Add((size, mtime, path, inProcessed));
-        }
-
-        public bool Has(RemoteEntry entry) => Find(entry) is not null;
-
-        public bool HasName(string name) => _byName.ContainsKey(name);
-
-        public string? Find(RemoteEntry entry, bool processedOnly = false) =>
-            _byName.TryGetValue(entry.Name, out var list)
-                ? list.FirstOrDefault(c => c.Size == entry.Size && c.Mtime == entry.MtimeUnix && (!processedOnly || c.InProcessed)).Path
-                : null;
-
-        public IEnumerable<RemoteEntry> Processed() =>
-            _byName.SelectMany(kv => kv.Value.Where(c => c.InProcessed).Select(c => new RemoteEntry(kv.Key, c.Size, c.Mtime)));
-    }
-
-
     /// <summary>Moves sets the pipeline took (now in the local processed/) into the remote processed/.</summary>
     public async Task AcknowledgeTakenAsync(CancellationToken ct)
     {
         await _taken.RefreshAsync(ct);
         // Nothing taken since the last acknowledgement: no need to connect.
-        var here = LocalCopies();
+        var here = LocalCopiesIndex.Of(LocalInbox);
         bool pending;
         lock (_acknowledged) pending = here.Processed().Any(e => !_acknowledged.Contains(e) && !_taken.Contains(e));
         if (pending) await _connection.RunAsync("acknowledge", (client, t) => AcknowledgeWorkAsync(client, here, t), ct);
