@@ -27,7 +27,12 @@ public static class SignatureFile
         byte[] der;
         using (var data = Sm3.OpenSequential(file, useAsync: false))
             der = key.Sign(data);
+        WriteSignature(file, der);
+    }
 
+    /// <summary>Writes <paramref name="der"/>, made over the bytes of <paramref name="file"/>, as its <c>.sig</c> (atomically, as <see cref="Write"/>).</summary>
+    public static void WriteSignature(string file, byte[] der)
+    {
         string sigPath = SigPath(file);
         string directory = Path.GetDirectoryName(Path.GetFullPath(sigPath))!;
         string tempPath = Path.Combine(directory, "." + Path.GetFileName(sigPath) + ".tmp");

@@ -54,6 +54,9 @@ public sealed class Sm2PrivateKey
         return signer.GenerateSignature();
     }
 
+    /// <summary>Starts a signature over bytes appended as they are produced.</summary>
+    public Sm2Signing BeginSigning() => new(Sm2Curve.CreateSigner(forSigning: true, Parameters));
+
     /// <summary>Signs the rest of <paramref name="data"/>, read in 1 MiB chunks; returns DER <c>SEQUENCE { r, s }</c>.</summary>
     public byte[] Sign(Stream data)
     {

@@ -38,17 +38,8 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
             return new Written(path, recorded.Sm3, false);
         }
 
-        await AtomicFile.WriteAsync(path, produce, ct);
-        string sm3 = await Sm3.HashFileHexAsync(path, ct);
-        if (recorded is not null && recorded.Sm3 != sm3)
-        {
-            // Never expected: the database changed under a file already sent. Keep the evidence, stop loudly.
-            File.Move(path, path + ".mismatch", overwrite: true);
-            throw new InvalidOperationException($"{fileName}: re-created content differs from the recorded SM3 {recorded.Sm3}; moved aside as {fileName}.mismatch");
-        }
-        SignatureFile.Write(path, bankKey.Key);
-        bool isNew = await RecordAsync(path, fileName, kind, admDivCode, voucherId, source, sm3, legacy: recorded is not null, ct);
-        if (!isNew)
+        var produced = await ProduceAndRecordAsync(path, fileName, kind, admDivCode, voucherId, source, recorded, produce, ct);
+        if (produced is null)
         {
             // Another node recorded it first: its bytes and signature are the file.
             var theirs = (await FindAsync(fileName, ct))!;
@@ -56,8 +47,8 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
             return new Written(path, theirs.Sm3, false);
         }
         await archive.KeepOutboundAsync(path, admDivCode, ct);
-        logger.LogInformation("Results: wrote {File} (SM3 {Sm3})", fileName, sm3);
-        return new Written(path, sm3, true);
+        logger.LogInformation("Results: wrote {File} (SM3 {Sm3})", fileName, produced);
+        return new Written(path, produced, true);
     }
 
     /// <summary>Puts the recorded bytes and signature of <paramref name="fileName"/> at <paramref name="path"/> unless they are there already.</summary>
@@ -82,21 +73,49 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
     }
 
     /// <summary>
-    /// Records the file, its bytes, its signature and its first delivery in one transaction; false when another
-    /// node recorded the same answer first. A file recorded before migration 009 (<paramref name="legacy"/>) only
-    /// gets its bytes stored: it was delivered then.
+    /// Writes the file in one pass through <see cref="OutboundWriteStream"/> (local copy, SM3, signature and stored
+    /// parts) and records it, its signature and its first delivery in the same transaction; returns its SM3, or null
+    /// when another node recorded the same answer first. A file recorded before migration 009 (<paramref name="earlier"/>
+    /// without bytes) only gets its bytes stored: it was delivered then.
     /// </summary>
-    private async Task<bool> RecordAsync(string path, string fileName, string kind, string admDivCode, long? voucherId, string source, string sm3,
-        bool legacy, CancellationToken ct)
+    private async Task<string?> ProduceAndRecordAsync(string path, string fileName, string kind, string admDivCode, long? voucherId, string source,
+        Recorded? earlier, Func<Stream, CancellationToken, Task> produce, CancellationToken ct)
     {
-        byte[] signature = await File.ReadAllBytesAsync(SignatureFile.SigPath(path), ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // One producer per file name at a time, across nodes.
         await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtextextended(@fileName, 9))", new { fileName }, tx, cancellationToken: ct));
         var now = await connection.QuerySingleOrDefaultAsync<Recorded>(new CommandDefinition(
             "select sm3, source, signature is not null as stored from outbound_files where file_name = @fileName", new { fileName }, tx, cancellationToken: ct));
-        if (now is { Stored: true } && now.Source == source) return false;
+        if (now is { Stored: true } && now.Source == source) return null;
+        await connection.ExecuteAsync(new CommandDefinition("delete from outbound_file_parts where file_name = @fileName", new { fileName }, tx, cancellationToken: ct));
+
+        string sm3 = "";
+        byte[] der = [];
+        long size = 0;
+        await AtomicFile.WriteAsync(path, async (file, token) =>
+        {
+            var through = new OutboundWriteStream(file, bankKey.Key, connection, tx, fileName);
+            try
+            {
+                await produce(through, token);
+                (sm3, der) = await through.FinishAsync();
+                size = through.BytesWritten;
+            }
+            catch
+            {
+                await through.AbandonAsync();
+                throw;
+            }
+        }, ct);
+        if (earlier is not null && earlier.Sm3 != sm3)
+        {
+            // Never expected: the database changed under a file already sent. Keep the evidence, stop loudly.
+            File.Move(path, path + ".mismatch", overwrite: true);
+            throw new InvalidOperationException($"{fileName}: re-created content differs from the recorded SM3 {earlier.Sm3}; moved aside as {fileName}.mismatch");
+        }
+        SignatureFile.WriteSignature(path, der);
+        byte[] signature = System.Text.Encoding.ASCII.GetBytes(SignatureFile.Encode(der)); // stored as the .sig file's bytes
 
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into outbound_files (file_name, kind, source, adm_div_code, voucher_id, sm3, size_bytes, archive_path, created_at, signature)
@@ -105,11 +124,10 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
                 voucher_id = excluded.voucher_id, sm3 = excluded.sm3, size_bytes = excluded.size_bytes, archive_path = excluded.archive_path,
                 created_at = case when outbound_files.source = excluded.source then outbound_files.created_at else excluded.created_at end,
                 signature = excluded.signature
-            """, new { fileName, kind, source, admDivCode, voucherId, sm3, size = new FileInfo(path).Length, path, signature }, tx, cancellationToken: ct));
-        await OutboundStore.SavePartsAsync(connection, tx, fileName, path, ct);
-        if (!legacy) await DeliveryQueue.EnqueueAsync(connection, tx, fileName, sm3, admDivCode, DeliveryQueue.Produced, "system", ct);
+            """, new { fileName, kind, source, admDivCode, voucherId, sm3, size, path, signature }, tx, cancellationToken: ct));
+        if (earlier is null) await DeliveryQueue.EnqueueAsync(connection, tx, fileName, sm3, admDivCode, DeliveryQueue.Produced, "system", ct);
         await tx.CommitAsync(ct);
-        return true;
+        return sm3;
     }
 
     private async Task<Recorded?> FindAsync(string fileName, CancellationToken ct)

@@ -14,33 +14,6 @@ internal static class OutboundStore
     /// <summary>1 MiB: large enough for few rows, small enough to stream a 150 MB result file in constant memory.</summary>
     public const int PartBytes = 1 << 20;
 
-    /// <summary>Replaces the stored parts of <paramref name="fileName"/> with the bytes of <paramref name="path"/>.</summary>
-    public static async Task SavePartsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string fileName, string path, CancellationToken ct)
-    {
-        await using (var delete = new NpgsqlCommand("delete from outbound_file_parts where file_name = $1", connection, tx))
-        {
-            delete.Parameters.Add(new NpgsqlParameter { Value = fileName });
-            await delete.ExecuteNonQueryAsync(ct);
-        }
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-        await using var insert = new NpgsqlCommand("insert into outbound_file_parts (file_name, part_no, bytes) values ($1, $2, $3)", connection, tx);
-        insert.Parameters.Add(new NpgsqlParameter { Value = fileName });
-        insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer });
-        insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea });
-        var buffer = new byte[PartBytes];
-        int part = 0;
-        while (true)
-        {
-            int filled = 0, read;
-            while (filled < buffer.Length && (read = await file.ReadAsync(buffer.AsMemory(filled), ct)) > 0) filled += read;
-            if (filled == 0 && part > 0) break;
-            insert.Parameters[1].Value = part++;
-            insert.Parameters[2].Value = filled == buffer.Length ? buffer : buffer[..filled];
-            await insert.ExecuteNonQueryAsync(ct);
-            if (filled < buffer.Length) break;
-        }
-    }
-
     /// <summary>The recorded signature (<c>.sig</c> bytes) of a produced file; empty when none is stored.</summary>
     public static async Task<byte[]> SignatureAsync(NpgsqlDataSource db, string fileName, CancellationToken ct)
     {
