@@ -13,6 +13,33 @@ internal sealed class CalendarStore(NpgsqlDataSource db)
 {
     public const string EmbeddedResource = "BankGateway.Worker.Calendar.cn-calendar.json";
 
+    private readonly Lock _lock = new();
+    private WorkingDayCalendar? _calendar;
+    private string? _version;
+
+    /// <summary>
+    /// The calendar as the database has it now, cached: each call first compares the database calendar's
+    /// fingerprint (<see cref="VersionAsync"/>, one small aggregate), so a <c>calendar import</c> by another process
+    /// counts at the next call without a restart, and a dashboard page or a due date costs one query, not a reload.
+    /// </summary>
+    public async Task<WorkingDayCalendar> CurrentAsync(CancellationToken ct)
+    {
+        string version = await VersionAsync(ct);
+        lock (_lock)
+        {
+            if (_version == version && _calendar is not null) return _calendar;
+        }
+        var loaded = await LoadAsync(ct);
+        // Loading may seed missing shipped years: read the version after it, so the next call does not reload.
+        version = await VersionAsync(ct);
+        lock (_lock)
+        {
+            _calendar = loaded;
+            _version = version;
+        }
+        return loaded;
+    }
+
     public async Task<WorkingDayCalendar> LoadAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

@@ -11,9 +11,8 @@ namespace BankGateway.Worker.Returns;
 /// day after the business date. A due date guessed past the calendar's data is flagged and logged loudly.
 /// </summary>
 /// <remarks>
-/// The calendar is cached, but every due date first compares the database calendar's fingerprint
-/// (<see cref="CalendarStore.VersionAsync"/>, one small aggregate): a <c>calendar import</c> by
-/// another process takes effect in a running service at the next voucher, without a restart.
+/// The calendar is <see cref="CalendarStore.CurrentAsync"/>: a <c>calendar import</c> by another process takes
+/// effect in a running service at the next voucher, without a restart.
 /// </remarks>
 internal sealed class ReturnScheduler(CalendarStore calendars, ILogger<ReturnScheduler> logger)
 {
@@ -23,8 +22,6 @@ internal sealed class ReturnScheduler(CalendarStore calendars, ILogger<ReturnSch
     private readonly Lock _lock = new();
     private readonly List<string> _warnings = [];
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private WorkingDayCalendar? _calendar;
-    private string? _version;
 
     /// <summary>Distinct warnings raised while scheduling, for the command's summary (at most <see cref="MaxWarnings"/>).</summary>
     public IReadOnlyList<string> Warnings
@@ -37,7 +34,7 @@ internal sealed class ReturnScheduler(CalendarStore calendars, ILogger<ReturnSch
 
     public async Task<NextWorkingDay> DueDateAsync(DateOnly businessDate, CancellationToken ct)
     {
-        var calendar = await CalendarAsync(ct);
+        var calendar = await calendars.CurrentAsync(ct);
         var due = calendar.NextWorkingDayAfter(businessDate);
         if (!due.Covered)
         {
@@ -48,25 +45,6 @@ internal sealed class ReturnScheduler(CalendarStore calendars, ILogger<ReturnSch
             }
         }
         return due;
-    }
-
-    private async Task<WorkingDayCalendar> CalendarAsync(CancellationToken ct)
-    {
-        string version = await calendars.VersionAsync(ct);
-        WorkingDayCalendar? cached;
-        lock (_lock) cached = _version == version ? _calendar : null;
-        if (cached is not null) return cached;
-
-        var loaded = await calendars.LoadAsync(ct);
-        // Loading may seed missing shipped years: read the version after it, so the next call does not reload.
-        version = await calendars.VersionAsync(ct);
-        lock (_lock)
-        {
-            if (_calendar is not null) logger.LogInformation("Returns: the working-day calendar changed in the database; reloaded");
-            _calendar = loaded;
-            _version = version;
-        }
-        return loaded;
     }
 
     /// <summary>Inserts the return in the caller's completion transaction (once per voucher).</summary>

@@ -20,10 +20,6 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
     private readonly DeadlineRules _rules = rules ?? DeadlineRules.Default;
 
     private static readonly TimeSpan China = TimeSpan.FromHours(8);
-    private static readonly TimeSpan CalendarCacheTime = TimeSpan.FromMinutes(10);
-
-    private WorkingDayCalendar? _calendar;
-    private DateTimeOffset _calendarLoadedAt;
 
     public sealed record VoucherAtRisk(string AdmDivCode, string VoucherNo, string Status, DateTimeOffset ReceivedAt, DateOnly Deadline);
 
@@ -74,7 +70,7 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
                 "select count(*)::int from returns where status = 'SCHEDULED' and due_date <= @today", new { today }, cancellationToken: ct));
         }
 
-        var calendar = await CalendarAsync(now, ct);
+        var calendar = await calendars.CurrentAsync(ct);
         var atRisk = new List<VoucherAtRisk>();
         foreach (var v in open)
         {
@@ -92,7 +88,7 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
     /// </summary>
     public async Task<(bool ThisYear, bool NextYear)> CalendarGapsAsync(CancellationToken ct)
     {
-        var calendar = await CalendarAsync(clock.Provider.GetUtcNow(), ct);
+        var calendar = await calendars.CurrentAsync(ct);
         int year = clock.Today.Year;
         return (!calendar.Covers(year), !calendar.Covers(year + 1));
     }
@@ -103,15 +99,4 @@ internal sealed class DeadlineWatch(NpgsqlDataSource db, CalendarStore calendars
     /// <summary>Open vouchers at deadline risk, by bureau (the <c>channel</c> label of the gauge).</summary>
     public static IReadOnlyDictionary<string, int> ByChannel(Snapshot snapshot) =>
         snapshot.VouchersAtRisk.GroupBy(v => v.AdmDivCode).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-
-    private async Task<WorkingDayCalendar> CalendarAsync(DateTimeOffset now, CancellationToken ct)
-    {
-        // Operators may import a calendar at any time; ten minutes of staleness is harmless for an alarm.
-        if (_calendar is null || now - _calendarLoadedAt > CalendarCacheTime)
-        {
-            _calendar = await calendars.LoadAsync(ct);
-            _calendarLoadedAt = now;
-        }
-        return _calendar;
-    }
 }
