@@ -8,13 +8,14 @@ namespace BankGateway.Worker.Results;
 /// The results stage: answers every COMPLETED voucher that has no HD_ yet (RS_ then HD_) and every rejected
 /// delivery that has no RJ_ yet, from the database alone. Producing a file records its bytes and queues its
 /// delivery in one transaction; the delivery stage ships it. A voucher whose answer fails for a reason of its own
-/// is quarantined; the others are answered.
+/// is quarantined; the others are answered. Small vouchers are answered first (D48).
 /// </summary>
 internal sealed class ResultsStage(
     NpgsqlDataSource db,
     VoucherResults results,
     RejectionResults rejections,
     Containment.Quarantine quarantine,
+    Hosting.GatewaySettings settings,
     ILogger<ResultsStage> logger)
 {
     /// <summary>What one pass answered and held.</summary>
@@ -37,8 +38,12 @@ internal sealed class ResultsStage(
             await rejections.WriteAsync(deliveryId, outbox, ct);
             rejected.Add(deliveryId);
         }
-        foreach (var (voucherId, adm) in await UnansweredVouchersAsync(onlyAdm, ct))
+        // Small vouchers first (D48), and the list read again after each answer: a 10-line voucher completed while
+        // a million-line RS_ was being written is answered next, not after the rest of the pass.
+        var passed = new HashSet<long>();
+        while (await NextUnansweredAsync(onlyAdm, passed, ct) is var (voucherId, adm) && voucherId != 0)
         {
+            passed.Add(voucherId);
             if (outboxFor(adm) is not { } outbox) continue;
             await using var answering = await AnsweringAsync(locks, $"voucher:{voucherId}", ct);
             if (answering is null) continue;
@@ -73,16 +78,20 @@ internal sealed class ResultsStage(
             await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_advisory_unlock(hashtextextended(@subject, 7))", new { subject }));
     }
 
-    private async Task<List<(long Id, string AdmDivCode)>> UnansweredVouchersAsync(string? onlyAdm, CancellationToken ct)
+    /// <summary>The next voucher to answer, skipping <paramref name="passed"/> (this pass's own); (0, "") when none.</summary>
+    private async Task<(long Id, string AdmDivCode)> NextUnansweredAsync(string? onlyAdm, HashSet<long> passed, CancellationToken ct)
     {
+        long[] skip = [.. passed];
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<(long, string)>(new CommandDefinition("""
+        return await connection.QuerySingleOrDefaultAsync<(long, string)>(new CommandDefinition("""
             select v.id, v.adm_div_code from vouchers v
             where v.status = 'COMPLETED' and (@onlyAdm::text is null or v.adm_div_code = @onlyAdm)
+              and v.id <> all(@skip)
               and not exists (select 1 from outbound_files o where o.file_name = 'HD_' || v.adm_div_code || '_' || v.voucher_no || '.xml')
               and not exists (select 1 from quarantine q where q.kind = 'ANSWER' and q.voucher_id = v.id and q.released_at is null)
-            order by v.completed_at, v.id
-            """, new { onlyAdm }, cancellationToken: ct))).ToList();
+            order by v.detail_count > @small, v.completed_at, v.id
+            limit 1
+            """, new { onlyAdm, skip, small = settings.SmallVoucherLines }, cancellationToken: ct));
     }
 
     private async Task<List<(long Id, string AdmDivCode)>> UnansweredRejectionsAsync(string? onlyAdm, CancellationToken ct)
