@@ -118,13 +118,9 @@ public sealed class DashboardQueries(NpgsqlDataSource db, GatewayClock clock, Ga
          order by v.business_date, v.id limit 50)
         """;
 
-    private const string SmsSentSql = """
-        select count(*) filter (where state = 'SENT')::bigint, coalesce(sum(attempts), 0)::bigint from sms_notices
-        """;
-
     // One round trip for the whole page: under a peak day's load every round trip waits for a busy server.
     private static readonly string OverviewSql =
-        string.Join(";\n", BureauDaysSql, ActiveSql, ReturnsDueSql, ChannelsSql, RateSql, AlarmsSql, Notices.SmsNoticeSql.Pending, SmsSentSql);
+        string.Join(";\n", BureauDaysSql, ActiveSql, ReturnsDueSql, ChannelsSql, RateSql, AlarmsSql, Notices.SmsNoticeSql.Pending, Notices.SmsNoticeSql.Totals);
 
     public async Task<Overview> OverviewAsync(CancellationToken ct)
     {

@@ -40,18 +40,26 @@ internal static class SmsNoticeSql
     /// <summary>
     /// Records one batch: acknowledged ones SENT; the others keep PENDING with the error and an exponential
     /// back-off (15 s, 30 s, 1 min … at most 30 min). Ids never sent (circuit open, shutdown) are not listed.
+    /// The totals in <c>sms_counters</c> move in the same statement.
     /// </summary>
     public const string Record = """
-        update sms_notices n
-        set state = case when r.ok then 'SENT' else 'PENDING' end,
-            attempts = n.attempts + 1,
-            sent_at = case when r.ok then @now end,
-            last_error = case when r.ok then n.last_error else r.error end,
-            next_attempt_at = case when r.ok then n.next_attempt_at
-                                   else @now + make_interval(secs => least(15 * power(2, least(n.attempts, 20)), 1800)) end
-        from unnest(@ids, @oks, @errors) as r(id, ok, error)
-        where n.id = r.id and n.state = 'PENDING'
+        with recorded as (
+            update sms_notices n
+            set state = case when r.ok then 'SENT' else 'PENDING' end,
+                attempts = n.attempts + 1,
+                sent_at = case when r.ok then @now end,
+                last_error = case when r.ok then n.last_error else r.error end,
+                next_attempt_at = case when r.ok then n.next_attempt_at
+                                       else @now + make_interval(secs => least(15 * power(2, least(n.attempts, 20)), 1800)) end
+            from unnest(@ids, @oks, @errors) as r(id, ok, error)
+            where n.id = r.id and n.state = 'PENDING'
+            returning r.ok)
+        update sms_counters set sent = sent + (select count(*) filter (where ok) from recorded),
+                                attempts = attempts + (select count(*) from recorded)
         """;
+
+    /// <summary>The dashboard's totals (kept by <see cref="Record"/>, migration 013): notices sent, and every POST made.</summary>
+    public const string Totals = "select sent, attempts from sms_counters";
 
     /// <summary><c>notices send</c> is an operator asking for now: back-off waits are cut short.</summary>
     public const string DueNow = "update sms_notices set next_attempt_at = @now where state = 'PENDING' and next_attempt_at > @now";

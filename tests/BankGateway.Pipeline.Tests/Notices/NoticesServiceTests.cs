@@ -89,6 +89,9 @@ public sealed class NoticesServiceTests
             var twice = platform.Acknowledged.GroupBy(r => r.Id).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
             Assert.That(twice, Has.Count.LessThanOrEqualTo(ackedAtKill.Count - (int)sentAtKill + 30), "repeats only for notices in flight at the kill");
             Assert.That(await Sql.ScalarAsync<long>(db, "select count(*) from journal where kind = 'P' and side = 'C'"), Is.EqualTo(Lines - Lines / 50), "credited once");
+            // The dashboard's totals, kept by the sender through a kill, failures and retries, agree with the notices.
+            Assert.That(await Sql.ScalarAsync<string>(db, "select sent || '/' || attempts from sms_counters"),
+                Is.EqualTo(await Sql.ScalarAsync<string>(db, "select count(*) filter (where state = 'SENT') || '/' || sum(attempts) from sms_notices")));
 
             var metrics = (await node.GetAsync("/metrics")).Body;
             Assert.That(metrics, Does.Contain("bankgateway_sms_pending 0"));
