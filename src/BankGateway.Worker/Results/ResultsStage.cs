@@ -39,9 +39,11 @@ internal sealed class ResultsStage(
             rejected.Add(deliveryId);
         }
         // Small vouchers first (D48), and the list read again after each answer: a 10-line voucher completed while
-        // a million-line RS_ was being written is answered next, not after the rest of the pass.
+        // a million-line RS_ was being written is answered next, not after the rest of the pass. A pass answers at
+        // most what was waiting when it began, so the delivery that follows it is never put off by new completions.
         var passed = new HashSet<long>();
-        while (await NextUnansweredAsync(onlyAdm, passed, ct) is var (voucherId, adm) && voucherId != 0)
+        int budget = await UnansweredCountAsync(onlyAdm, ct);
+        while (budget-- > 0 && await NextUnansweredAsync(onlyAdm, passed, ct) is var (voucherId, adm) && voucherId != 0)
         {
             passed.Add(voucherId);
             if (outboxFor(adm) is not { } outbox) continue;
@@ -78,17 +80,27 @@ internal sealed class ResultsStage(
             await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_advisory_unlock(hashtextextended(@subject, 7))", new { subject }));
     }
 
+    private const string Unanswered = """
+        v.status = 'COMPLETED' and (@onlyAdm::text is null or v.adm_div_code = @onlyAdm)
+          and not exists (select 1 from outbound_files o where o.file_name = 'HD_' || v.adm_div_code || '_' || v.voucher_no || '.xml')
+          and not exists (select 1 from quarantine q where q.kind = 'ANSWER' and q.voucher_id = v.id and q.released_at is null)
+        """;
+
+    private async Task<int> UnansweredCountAsync(string? onlyAdm, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            $"select count(*)::int from vouchers v where {Unanswered}", new { onlyAdm }, cancellationToken: ct));
+    }
+
     /// <summary>The next voucher to answer, skipping <paramref name="passed"/> (this pass's own); (0, "") when none.</summary>
     private async Task<(long Id, string AdmDivCode)> NextUnansweredAsync(string? onlyAdm, HashSet<long> passed, CancellationToken ct)
     {
         long[] skip = [.. passed];
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<(long, string)>(new CommandDefinition("""
+        return await connection.QuerySingleOrDefaultAsync<(long, string)>(new CommandDefinition($"""
             select v.id, v.adm_div_code from vouchers v
-            where v.status = 'COMPLETED' and (@onlyAdm::text is null or v.adm_div_code = @onlyAdm)
-              and v.id <> all(@skip)
-              and not exists (select 1 from outbound_files o where o.file_name = 'HD_' || v.adm_div_code || '_' || v.voucher_no || '.xml')
-              and not exists (select 1 from quarantine q where q.kind = 'ANSWER' and q.voucher_id = v.id and q.released_at is null)
+            where {Unanswered} and v.id <> all(@skip)
             order by v.detail_count > @small, v.completed_at, v.id
             limit 1
             """, new { onlyAdm, skip, small = settings.SmallVoucherLines }, cancellationToken: ct));
