@@ -18,16 +18,13 @@ internal readonly record struct PostingProgress(long VoucherId, string VoucherNo
 /// done, then completion with its return scheduled. Resuming after a crash is the same call.
 /// </summary>
 internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, ReturnScheduler returns, ILogger<PostingEngine> logger, GatewaySettings settings,
-    Notices.SmsNotices notices) : IDisposable
+    Notices.SmsNotices notices)
 {
     private sealed record VoucherRow(
         long Id, string AdmDivCode, string VoucherNo, VoucherStatus Status, DateOnly BusinessDate, string DeptName, string SubsidyName,
         string Period, string PayAcctNo, string PayAcctName, long PayAmtFen, int DetailCount, int ChunkCount, string PaymentKey);
 
     public static string TransitAccount(string payAcctNo) => "TRANSIT-" + payAcctNo;
-
-    // The chunk statements running at once on this node, whatever the number of vouchers posting (Gateway:Posting:Connections).
-    private readonly SemaphoreSlim _chunkSlots = new(settings.PostingConnections, settings.PostingConnections);
 
     public Task PostAsync(long voucherId, IProgress<PostingProgress>? progress, CancellationToken ct) => PostAsync(voucherId, progress, null, ct);
 
@@ -105,15 +102,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         ct.ThrowIfCancellationRequested(); // between chunks only: a chunk once started runs to its commit
         try
         {
-            await _chunkSlots.WaitAsync(ct);
-            try
-            {
-                await DeadlockRetry.ExecuteAsync(async _ => await PostChunkOnceAsync(v, chunk, first, last, transit, subsidyKey), CancellationToken.None);
-            }
-            finally
-            {
-                _chunkSlots.Release();
-            }
+            await DeadlockRetry.ExecuteAsync(async _ => await PostChunkOnceAsync(v, chunk, first, last, transit, subsidyKey), CancellationToken.None);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == "posting_chunks_pkey")
         {
@@ -169,8 +158,6 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         await tx.CommitAsync(ct);
         if (totals is not null) logger.LogInformation("Posting: voucher {VoucherNo} completed", v.VoucherNo);
     }
-
-    public void Dispose() => _chunkSlots.Dispose();
 
     private async Task<VoucherRow> LoadAsync(long voucherId, CancellationToken ct)
     {

@@ -4,9 +4,8 @@ using Npgsql;
 namespace BankGateway.Worker.Posting;
 
 /// <summary>
-/// The posting stage: posts every RECEIVED or POSTING voucher (also one an interrupted worker left), each claimed by
-/// one worker across all nodes (<see cref="VoucherClaims"/>), a node posting as many at once as it has posting
-/// connections, in the order of D48: small vouchers
+/// The posting stage: posts every RECEIVED or POSTING voucher (also one an interrupted worker left), one claim at a
+/// time across all nodes (<see cref="VoucherClaims"/>), in the order of D48: small vouchers
 /// before large ones, oldest first within each; while a large voucher posts, the small vouchers
 /// recorded meanwhile are posted between its chunks, so a 10-line voucher never waits for a
 /// million-line one. A voucher that fails for a reason of its own is quarantined and the rest go on.
@@ -39,26 +38,20 @@ internal sealed class PostingStage(NpgsqlDataSource db, PostingEngine engine, Co
             }
         }
 
-        // Lanes: while one voucher posts, the next is claimed and posted beside it, so a node's posting connections
-        // stay busy across vouchers (a voucher of one chunk uses one); the engine caps the chunks running at once.
         // A worker that just died may still look alive until its server session notices (a few seconds).
         var waited = System.Diagnostics.Stopwatch.StartNew(); // real time: the business clock may be a test's frozen one
         int large = 0;
-        async Task LaneAsync()
+        while (!ct.IsCancellationRequested)
         {
-            while (!ct.IsCancellationRequested)
+            if (await claims.ClaimAsync(ct, smallOnly: large >= largeBudget) is not { } claim)
             {
-                if (await claims.ClaimAsync(ct, smallOnly: Volatile.Read(ref large) >= largeBudget) is not { } claim)
-                {
-                    if (!waitForOthers || await claims.HeldElsewhereAsync(ct) == 0 || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
-                    await Task.Delay(TimeSpan.FromSeconds(1), ct);
-                    continue;
-                }
-                if (!claim.Small) Interlocked.Increment(ref large);
-                await PostOneAsync(claims, claim.Id, progress, ServeSmallAsync, outcome, ct);
+                if (!waitForOthers || await claims.HeldElsewhereAsync(ct) == 0 || waited.Elapsed > TimeSpan.FromSeconds(30)) break;
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                continue;
             }
+            if (!claim.Small) large++;
+            await PostOneAsync(claims, claim.Id, progress, ServeSmallAsync, outcome, ct);
         }
-        await Task.WhenAll(Enumerable.Range(0, settings.PostingConnections).Select(_ => LaneAsync()));
         return outcome;
     }
 

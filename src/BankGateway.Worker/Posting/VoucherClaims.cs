@@ -15,7 +15,6 @@ internal sealed class VoucherClaims(NpgsqlDataSource db, int smallVoucherLines) 
 
     private NpgsqlConnection? _session;
     private int _sessionPid;
-    private readonly HashSet<long> _posting = [];
 
     public string WorkerId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
@@ -32,27 +31,7 @@ internal sealed class VoucherClaims(NpgsqlDataSource db, int smallVoucherLines) 
     /// <summary>As <see cref="ClaimNextAsync"/>, telling whether the voucher claimed is a small one.</summary>
     public async Task<Claim?> ClaimAsync(CancellationToken ct, bool smallOnly = false)
     {
-        await _claiming.WaitAsync(ct);
-        try
-        {
-            var claim = await ClaimOneAsync(smallOnly, ct);
-            if (claim is { } c) _posting.Add(c.Id);
-            return claim;
-        }
-        finally
-        {
-            _claiming.Release();
-        }
-    }
-
-    // Lanes of one worker share its claims: a voucher claimed by this worker is taken again (resumed) only when none
-    // of its lanes is posting it.
-    private readonly SemaphoreSlim _claiming = new(1, 1);
-
-    private async Task<Claim?> ClaimOneAsync(bool smallOnly, CancellationToken ct)
-    {
         await EnsureSessionAsync(ct);
-        long[] posting = [.. _posting];
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<(long Id, int Lines)?>(new CommandDefinition("""
             update vouchers set claimed_by = @me, claim_pid = @pid, claim_expires_at = now() + @lease
@@ -62,12 +41,11 @@ internal sealed class VoucherClaims(NpgsqlDataSource db, int smallVoucherLines) 
                   and (claimed_by is null or claimed_by = @me or claim_expires_at < now()
                        or not exists (select 1 from pg_stat_activity a where a.pid = v.claim_pid))
                   and (not @smallOnly or detail_count <= @small)
-                  and id <> all(@posting)
                 order by detail_count > @small, received_at, id
                 limit 1
                 for update skip locked)
             returning id, detail_count
-            """, new { me = WorkerId, pid = _sessionPid, lease = Lease, small = smallVoucherLines, smallOnly, posting }, cancellationToken: ct));
+            """, new { me = WorkerId, pid = _sessionPid, lease = Lease, small = smallVoucherLines, smallOnly }, cancellationToken: ct));
         return row is { } r ? new Claim(r.Id, r.Lines <= smallVoucherLines) : null;
     }
 
@@ -82,15 +60,6 @@ internal sealed class VoucherClaims(NpgsqlDataSource db, int smallVoucherLines) 
 
     public async Task ReleaseAsync(long voucherId, CancellationToken ct)
     {
-        await _claiming.WaitAsync(CancellationToken.None);
-        try
-        {
-            _posting.Remove(voucherId);
-        }
-        finally
-        {
-            _claiming.Release();
-        }
         await using var connection = await db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
             "update vouchers set claimed_by = null, claim_pid = null, claim_expires_at = null where id = @voucherId and claimed_by = @me",
@@ -107,7 +76,6 @@ internal sealed class VoucherClaims(NpgsqlDataSource db, int smallVoucherLines) 
 
     public async ValueTask DisposeAsync()
     {
-        _claiming.Dispose();
         if (_session is not null) await _session.DisposeAsync();
     }
 }

@@ -68,9 +68,8 @@ public sealed class FairPostingTests
     {
         var server = await TestDatabase.GetSharedAsync();
         string connectionString = await server.CreateDatabaseAsync("posting_fair_order");
-        // One lane: completion order is claim order (with two, the shorter large voucher may finish first).
         await using var gw = await GatewayHarness.StartAsync(connectionString, SampleFiles.Key("bank_private.pem"),
-            new Dictionary<string, string?> { ["Gateway:Posting:ChunkSize"] = "1000", ["Gateway:Posting:Connections"] = "1" });
+            new Dictionary<string, string?> { ["Gateway:Posting:ChunkSize"] = "1000" });
 
         long oldLarge = await RecordAsync(gw, "a", 3_000, "ZF2024930001", firstAccount: 1);
         gw.Clock.Now += TimeSpan.FromMinutes(1);
@@ -80,31 +79,6 @@ public sealed class FairPostingTests
 
         var outcome = await gw.Get<PostingStage>().RunAsync(null, waitForOthers: false, CancellationToken.None);
         Assert.That(outcome.Vouchers, Is.EqualTo(new[] { small, oldLarge, newLarge }));
-    }
-
-    [Test]
-    public async Task A_node_posts_the_next_voucher_beside_one_still_posting()
-    {
-        var server = await TestDatabase.GetSharedAsync();
-        string connectionString = await server.CreateDatabaseAsync("posting_lanes");
-        await using var gw = await GatewayHarness.StartAsync(connectionString, SampleFiles.Key("bank_private.pem"),
-            new Dictionary<string, string?> { ["Gateway:Posting:Connections"] = "2" });
-        // Two vouchers of one chunk each: without lanes the second is funded only once the first has completed.
-        long first = await RecordAsync(gw, "a", 5_000, "ZF2024940001", firstAccount: 1);
-        gw.Clock.Now += TimeSpan.FromMinutes(1);
-        long second = await RecordAsync(gw, "b", 5_000, "ZF2024940002", firstAccount: 100_001);
-
-        var outcome = await gw.Get<PostingStage>().RunAsync(null, waitForOthers: false, CancellationToken.None);
-
-        long Event(long voucher, string to) => gw.ScalarAsync<long>(
-            "select min(id) from voucher_events where voucher_id = @voucher and subject = 'voucher' and to_status = @to", new { voucher, to }).GetAwaiter().GetResult();
-        Assert.Multiple(async () =>
-        {
-            Assert.That(outcome.Vouchers, Is.EquivalentTo(new[] { first, second }));
-            Assert.That(Event(second, "POSTING"), Is.LessThan(Event(first, "COMPLETED")), "the second voucher started posting while the first was still posting");
-            Assert.That(Event(first, "POSTING"), Is.LessThan(Event(second, "COMPLETED")), "and the other way round");
-            Assert.That(await gw.ScalarAsync<long>("select count(*) from journal where kind = 'P' and side = 'C'"), Is.EqualTo(10_000), "every line paid once");
-        });
     }
 
     private static async Task<string> WriteAsync(GatewayHarness gw, string name, int lines, string voucherNo, long firstAccount)
