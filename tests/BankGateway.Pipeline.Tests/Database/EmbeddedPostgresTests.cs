@@ -130,7 +130,7 @@ public sealed class EmbeddedPostgresTests
             NpgsqlConnection.ClearAllPools();
             KillPostmaster(_home.Server(options).ReadLivePostmasterPid(), killed);
             var zombie = killed[^1];
-            await WaitUntilAsync(() => EmbeddedPostgres.ReadProcessState(zombie) == 'Z');
+            await WaitUntilAsync(() => PostgresProcesses.ReadProcessState(zombie) == 'Z');
             Assert.That(File.ReadLines(Path.Combine(_home.Home.PgData, "postmaster.pid")).First(), Is.EqualTo(zombie.ToString()), "the zombie is still listed");
             Assert.That(File.ReadAllText($"/proc/{zombie}/comm").Trim(), Is.EqualTo("postgres"));
 
