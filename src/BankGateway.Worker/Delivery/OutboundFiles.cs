@@ -19,6 +19,8 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
 
     private sealed record Recorded(string Sm3, string Source, bool Stored);
 
+    private const string FindSql = "select sm3, source, signature is not null as stored from outbound_files where file_name = @fileName";
+
     /// <param name="outbox">Where the local copy goes (a Local channel's outbox is the bureau's drop folder).</param>
     /// <param name="source">What the file answers (e.g. <c>voucher:42</c>, <c>delivery:7</c>): the content is fixed per source.</param>
     public async Task<Written> EnsureAsync(string outbox, string fileName, string kind, string admDivCode, long? voucherId, string source,
@@ -86,7 +88,7 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
         // One producer per file name at a time, across nodes.
         await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtextextended(@fileName, 9))", new { fileName }, tx, cancellationToken: ct));
         var now = await connection.QuerySingleOrDefaultAsync<Recorded>(new CommandDefinition(
-            "select sm3, source, signature is not null as stored from outbound_files where file_name = @fileName", new { fileName }, tx, cancellationToken: ct));
+            FindSql, new { fileName }, tx, cancellationToken: ct));
         if (now is { Stored: true } && now.Source == source) return null;
         await connection.ExecuteAsync(new CommandDefinition("delete from outbound_file_parts where file_name = @fileName", new { fileName }, tx, cancellationToken: ct));
 
@@ -134,6 +136,6 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<Recorded>(new CommandDefinition(
-            "select sm3, source, signature is not null as stored from outbound_files where file_name = @fileName", new { fileName }, cancellationToken: ct));
+            FindSql, new { fileName }, cancellationToken: ct));
     }
 }

@@ -56,7 +56,7 @@ internal sealed class StatementsJob(
     public async Task<IReadOnlyList<string>?> RunDueAsync(CancellationToken ct)
     {
         var today = clock.Today;
-        var calendar = await calendars.LoadAsync(ct);
+        var calendar = await calendars.CurrentAsync(ct);
         var status = calendar.TryIsWorkingDay(today);
         if (status == WorkingDayStatus.NotCovered)
             status = today.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday ? WorkingDayStatus.DayOff : WorkingDayStatus.WorkingDay;

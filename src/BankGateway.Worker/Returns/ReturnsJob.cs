@@ -48,7 +48,7 @@ internal sealed class ReturnsJob(
     {
         var now = clock.Provider.GetUtcNow().ToOffset(China);
         var today = DateOnly.FromDateTime(now.DateTime);
-        var calendar = await calendars.LoadAsync(ct); // every run: an operator's calendar import counts at once
+        var calendar = await calendars.CurrentAsync(ct); // checked every run: an operator's calendar import counts at once
         var status = calendar.TryIsWorkingDay(today);
         if (status == WorkingDayStatus.NotCovered)
         {

@@ -71,7 +71,7 @@ internal sealed class AnomalyRun(NpgsqlDataSource db, CalendarStore calendars, I
         int keepPerRule, CancellationToken ct)
     {
         int sharedPhoneMin = SharedPhoneMin;
-        var cutoff = A05Cutoff(await calendars.LoadAsync(ct), to);
+        var cutoff = A05Cutoff(await calendars.CurrentAsync(ct), to);
         var counts = AnomalyRules.All.ToDictionary(r => r.Code, _ => 0L);
         var findings = new List<Finding>();
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -107,7 +107,7 @@ internal sealed class AnomalyRun(NpgsqlDataSource db, CalendarStore calendars, I
     public async Task<Result> RunAsync(DateOnly from, DateOnly to, string outDir, string actor, CancellationToken ct)
     {
         int sharedPhoneMin = SharedPhoneMin;
-        var cutoff = A05Cutoff(await calendars.LoadAsync(ct), to);
+        var cutoff = A05Cutoff(await calendars.CurrentAsync(ct), to);
         Directory.CreateDirectory(outDir);
         string path = Path.Combine(outDir, FileName(from, to));
         var counts = AnomalyRules.All.ToDictionary(r => r.Code, _ => 0L);
