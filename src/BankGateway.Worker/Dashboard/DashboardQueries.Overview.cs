@@ -1,8 +1,6 @@
-using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Channels;
 using BankGateway.Worker.Returns;
 using Dapper;
-using Npgsql;
 using BankGateway.Domain.States;
 
 namespace BankGateway.Worker.Dashboard;

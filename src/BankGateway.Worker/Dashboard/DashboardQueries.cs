@@ -1,6 +1,4 @@
 using BankGateway.Worker.Hosting;
-using BankGateway.Worker.Channels;
-using BankGateway.Worker.Returns;
 using Dapper;
 using Npgsql;
 using BankGateway.Domain.States;

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace BankGateway.Worker.Database;
 

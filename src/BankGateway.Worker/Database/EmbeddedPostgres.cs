@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace BankGateway.Worker.Database;

@@ -1,11 +1,4 @@
-using System.Globalization;
 using System.Text;
-using BankGateway.Domain;
-using BankGateway.Domain.Catalogue;
-using BankGateway.Domain.Identity;
-using BankGateway.Domain.Validation;
-using BankGateway.Domain.Vouchers;
-using BankGateway.Files.Formats;
 using BankGateway.Files.Signing;
 
 namespace BankGateway.Worker.Samples;
