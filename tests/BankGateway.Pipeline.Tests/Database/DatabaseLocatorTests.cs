@@ -79,6 +79,26 @@ public sealed class DatabaseLocatorTests
     }
 
     [Test]
+    public async Task The_gateways_sessions_run_without_jit_unless_the_string_sets_it()
+    {
+        // A posting chunk compiled anew on every execution spent 0.9 s of 2.1 s in JIT (D54).
+        var server = await BankGateway.Testing.Postgres.TestDatabase.GetSharedAsync();
+        string database = await server.CreateDatabaseAsync(nameof(DatabaseLocatorTests) + "_jit");
+        static async Task<string> Jit(string cs)
+        {
+            await using var db = DatabaseLocator.Build(cs);
+            await using var command = db.CreateCommand("show jit");
+            return (string)(await command.ExecuteScalarAsync())!;
+        }
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await Jit(database), Is.EqualTo("off"));
+            Assert.That(await Jit(database + ";Options=-c jit=on"), Is.EqualTo("on"), "an operator's own value is kept");
+        });
+    }
+
+    [Test]
     public void Home_defaults_to_dot_bankgateway_in_the_user_home_and_honours_BANKGATEWAY_HOME()
     {
         var userHome = System.Environment.GetEnvironmentVariable("HOME")!;
