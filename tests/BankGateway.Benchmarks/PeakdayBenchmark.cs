@@ -128,7 +128,9 @@ internal static class PeakdayBenchmark
             using var dashboard = await DashboardBenchmark.LoginAsync(nodes[0].BaseUrl, ct);
             Console.WriteLine($"nodes: {string.Join(", ", nodes.Select(n => $"node {n.Number} pid {n.Pid} at {n.BaseUrl}"))}; load average {PipelineBenchmark.LoadAverage()}");
 
+            var cpuBefore = ProcessCpu.Snapshot();
             var (wall, answers, overview, timedOut, errors) = await DriveAsync(o, plan, work, nodes, dashboard, ct);
+            Console.WriteLine($"cpu during the load: {ProcessCpu.Snapshot().Since(cpuBefore, [.. nodes.Select(n => ($"node {n.Number}", n.Pid))])} ({Environment.ProcessorCount} cores)");
             var rssKb = nodes.Select(n => n.PeakRssKb()).ToList();
             Console.WriteLine($"load average after the load: {PipelineBenchmark.LoadAverage()}");
             foreach (var n in nodes) n.Dispose();
