@@ -10,7 +10,7 @@ namespace BankGateway.Benchmarks;
 /// </summary>
 internal sealed class ProcessCpu
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ: 100 on every Linux .NET runs on
+    private const double TicksPerSecond = 100; // USER_HZ: 100 on every Linux .NET runs on
     private readonly Dictionary<int, (string Name, long Ticks)> _ticks;
 
     private ProcessCpu(Dictionary<int, (string, long)> ticks) => _ticks = ticks;

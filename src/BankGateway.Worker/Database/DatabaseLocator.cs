@@ -99,8 +99,8 @@ public static class DatabaseLocator
 
     /// <summary>
     /// The connection string every part of the worker uses (its data source and Quartz's job store): the application
-    /// named for <c>pg_stat_activity</c>, dead sessions noticed within seconds, and with several hosts (a primary and
-    /// its standbys) a newly promoted primary recognised within seconds.
+    /// named for <c>pg_stat_activity</c>, dead sessions noticed within seconds, no JIT, and with several hosts (a primary
+    /// and its standbys) a newly promoted primary recognised within seconds.
     /// </summary>
     public static string Complete(string connectionString)
     {
@@ -118,17 +118,22 @@ public static class DatabaseLocator
         settings.ApplicationName ??= ApplicationName;
         // A killed worker's session must end within seconds, even mid-statement, so its voucher claim
         // lapses and its open chunk transaction rolls back (PostgreSQL 14+).
-        if (settings.Options?.Contains("client_connection_check_interval", StringComparison.Ordinal) != true)
-            settings.Options = $"{settings.Options} -c client_connection_check_interval=2000".Trim();
+        DefaultServerOption(settings, "client_connection_check_interval", "2000");
         // JIT compiles each execution anew: a 50,000-line posting chunk spent 0.9 s of its 2.1 s compiling (D54).
         // The gateway's statements are many and short; none runs long enough to win that back.
-        if (settings.Options?.Contains("jit=", StringComparison.Ordinal) != true)
-            settings.Options = $"{settings.Options} -c jit=off".Trim();
+        DefaultServerOption(settings, "jit", "off");
         // Npgsql remembers each host's role for HostRecheckSeconds (default 10): after a promotion the new primary
         // would be taken for a standby that long (specs/operations.md, "Database failover").
         if (settings.Host?.Contains(',', StringComparison.Ordinal) == true && settings.HostRecheckSeconds == DefaultHostRecheckSeconds)
             settings.HostRecheckSeconds = MultiHostRecheckSeconds;
         return settings.ConnectionString;
+    }
+
+    /// <summary>Adds <c>-c name=value</c> to the session's startup options unless the string's <c>Options</c> set it already.</summary>
+    private static void DefaultServerOption(NpgsqlConnectionStringBuilder settings, string name, string value)
+    {
+        if (settings.Options?.Contains(name + "=", StringComparison.Ordinal) != true)
+            settings.Options = $"{settings.Options} -c {name}={value}".Trim();
     }
 
     private const int DefaultHostRecheckSeconds = 10;
