@@ -239,18 +239,17 @@ public sealed partial class AccountingPagesTests
         context.SetDefaultTimeout(90_000);
         context.SetDefaultNavigationTimeout(90_000);
         var page = await context.NewPageAsync();
-        // Logged in once the browser has left /login (navigation committed; the overview's own load is not this
-        // test's business). A lost submit on a loaded 2-core CI machine is tried again rather than waited on for 90 s.
+        // Logged in once the browser has left /login and the next page has loaded. A lost submit on a loaded 2-core CI
+        // machine is tried again rather than waited on for 90 s.
         for (int attempt = 1; ; attempt++)
         {
-            await page.GotoAsync("/login");
+            await page.OpenAsync("/login");
             await page.FillAsync("input[name=name]", "reader");
             await page.FillAsync("input[type=password]", Password);
             await page.ClickAsync("form button[type=submit]");
             try
             {
-                await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal),
-                    new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = 30_000 });
+                await page.WaitForPageAsync(url => !url.Contains("/login", StringComparison.Ordinal), timeout: 30_000);
                 break;
             }
             catch (TimeoutException) when (attempt < 3)
@@ -263,7 +262,7 @@ public sealed partial class AccountingPagesTests
         await page.ClickAsync("header nav a[href='/reconciliation']");
         await page.FillAsync("#recon-month", "2024-09");
         await page.ClickAsync("form.filters button[type=submit]");
-        await page.WaitForURLAsync(url => url.Contains("month=2024-09", StringComparison.Ordinal));
+        await page.WaitForPageAsync(url => url.Contains("month=2024-09", StringComparison.Ordinal));
         var section = page.Locator("#recon-522726");
         static Money Yuan(string text) => Money.Parse(text.Replace(",", "", StringComparison.Ordinal).Trim());
         var totals = new Dictionary<string, Money>(StringComparer.Ordinal);
@@ -291,14 +290,14 @@ public sealed partial class AccountingPagesTests
         await page.FillAsync("#anomalies-from", "2024-11-01");
         await page.FillAsync("#anomalies-to", "2024-11-30");
         await page.ClickAsync("form.filters button[type=submit]");
-        await page.WaitForURLAsync(url => url.Contains("from=2024-11-01", StringComparison.Ordinal));
+        await page.WaitForPageAsync(url => url.Contains("from=2024-11-01", StringComparison.Ordinal));
         Assert.That(await page.InnerTextAsync("[data-rule=A01]"), Is.EqualTo("2"));
         string a01 = await page.InnerTextAsync("#rule-A01");
         Assert.That(a01, Does.Contain("**************" + LargeVoucher.IdNumber(Person)[^4..]).And.Contain("YC1101").And.Contain("YC1102"));
         AssertMasked(await page.ContentAsync(), "browser /anomalies");
 
         await page.ClickAsync($"#rule-A01 a.trace[href='/lines/{_a01Second}/1']");
-        await page.WaitForURLAsync(url => url.EndsWith($"/lines/{_a01Second}/1", StringComparison.Ordinal));
+        await page.WaitForPageAsync(url => url.EndsWith($"/lines/{_a01Second}/1", StringComparison.Ordinal));
         Assert.That(await page.InnerTextAsync("[data-field=account]"), Is.EqualTo(MaskAccount(OtherAccount)));
         Assert.That(await page.InnerTextAsync("[data-field=amount]"), Is.EqualTo("350.00"));
         Assert.That(await page.InnerTextAsync("#trace-credit"), Does.Contain("成功").And.Contain("2024-11-05"));

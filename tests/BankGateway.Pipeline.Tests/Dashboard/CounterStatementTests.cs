@@ -122,17 +122,17 @@ public sealed class CounterStatementTests
         context.SetDefaultNavigationTimeout(90_000);
         _contexts.Add(context);
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/login");
+        await page.OpenAsync("/login");
         await page.FillAsync("input[name=name]", user);
         await page.FillAsync("input[type=password]", Password);
         await page.ClickAsync("form button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        await page.WaitForPageAsync(url => !url.Contains("/login", StringComparison.Ordinal));
         return page;
     }
 
     private async Task QueryAsync(IPage page, string kind, string value)
     {
-        await page.GotoAsync("/statement");
+        await page.OpenAsync("/statement");
         await page.SelectOptionAsync("#statement-query select[name=kind]", kind);
         await page.FillAsync("#statement-value", value);
         await page.ClickAsync("#statement-query button[type=submit]");
@@ -275,7 +275,7 @@ public sealed class CounterStatementTests
     public async Task Operator_downloads_a_checked_mb_file_a_tampered_one_is_refused_and_the_overview_shows_sms()
     {
         var page = await LoginAsync("op");
-        await page.GotoAsync("/mb");
+        await page.OpenAsync("/mb");
         string list = await page.InnerTextAsync("#mb-files");
         const string name = "MB_522726_2024Q3.csv";
         Assert.That(list, Does.Contain(name));
@@ -290,7 +290,7 @@ public sealed class CounterStatementTests
 
         // The viewer sees the list but its download POST is refused.
         var reader = await LoginAsync("reader");
-        await reader.GotoAsync("/mb");
+        await reader.OpenAsync("/mb");
         Assert.That(await reader.Locator("#mb-files button").CountAsync(), Is.Zero);
         var form = reader.Context.APIRequest.CreateFormData();
         form.Set("__af", await reader.InputValueAsync("header form input[name=__af]"));
@@ -300,13 +300,13 @@ public sealed class CounterStatementTests
         Assert.That(refused.Status, Is.EqualTo(403), "a viewer's download is refused by the server");
 
         await File.AppendAllTextAsync(archive, "篡改\n");
-        await page.GotoAsync("/mb");
+        await page.OpenAsync("/mb");
         await page.Locator("#mb-files tr", new() { HasText = name }).Locator("button[value=false]").ClickAsync();
         await page.WaitForSelectorAsync(".flash");
         Assert.That(await page.InnerTextAsync(".flash"), Does.Contain("校验不符"));
         Assert.That(await _server.ScalarAsync<long>("select count(*) from audit_log where action = 'mb.refused' and subject = @s", new { s = "file:" + name }), Is.EqualTo(1));
 
-        await page.GotoAsync("/");
+        await page.OpenAsync("/");
         string tile = await page.InnerTextAsync("#sms-tile");
         long pending = await _server.ScalarAsync<long>("select count(*) from sms_notices where state = 'PENDING'");
         Assert.That(pending, Is.GreaterThan(0), "the sample day's notices wait (no platform URL)");

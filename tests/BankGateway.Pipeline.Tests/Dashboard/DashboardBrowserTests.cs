@@ -121,11 +121,11 @@ public sealed class DashboardBrowserTests
     private async Task<IPage> LoginAsync(string user)
     {
         var page = await (await NewContextAsync()).NewPageAsync();
-        await page.GotoAsync("/login");
+        await page.OpenAsync("/login");
         await page.FillAsync("input[name=name]", user);
         await page.FillAsync("input[type=password]", Password);
         await page.ClickAsync("form button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        await page.WaitForPageAsync(url => !url.Contains("/login", StringComparison.Ordinal));
         return page;
     }
 
@@ -138,7 +138,7 @@ public sealed class DashboardBrowserTests
 
     private static async Task<string> TokenAsync(IPage page)
     {
-        await page.GotoAsync("/lookup");
+        await page.OpenAsync("/lookup");
         return await page.InputValueAsync("input[name=__af]");
     }
 
@@ -146,12 +146,12 @@ public sealed class DashboardBrowserTests
     public async Task Operator_logs_in_and_sees_the_overview_with_amounts_in_yuan()
     {
         var page = await (await NewContextAsync()).NewPageAsync();
-        await page.GotoAsync("/login");
+        await page.OpenAsync("/login");
         Assert.That(await page.Locator("input[type=password]").CountAsync(), Is.EqualTo(1), "login is an HTML form with a password field");
         await page.FillAsync("input[name=name]", "op");
         await page.FillAsync("input[type=password]", Password);
         await page.ClickAsync("form button[type=submit]");
-        await page.WaitForURLAsync(_server.BaseUrl + "/");
+        await page.WaitForPageAsync(url => url == _server.BaseUrl + "/");
         string text = await page.InnerTextAsync("main");
         Assert.That(text, Does.Contain("概览").And.Contain("按区划、业务日期汇总").And.Contain("522726"));
         Assert.That(text, Does.Contain("待退回").And.Contain("2024-10-08"), "returns due and their date");
@@ -163,7 +163,7 @@ public sealed class DashboardBrowserTests
     public async Task Progress_bar_moves_while_a_large_voucher_posts_until_it_is_completed()
     {
         var page = await LoginAsync("op");
-        await page.GotoAsync($"/vouchers/{_largeId}");
+        await page.OpenAsync($"/vouchers/{_largeId}");
         var bar = page.Locator($"section.current progress[data-voucher='{_largeId}']");
         var state = page.Locator("h1 [data-field=status]");
         Assert.That(await state.InnerTextAsync(), Is.EqualTo("已接收"));
@@ -193,9 +193,9 @@ public sealed class DashboardBrowserTests
             Is.EqualTo((await _server.ScalarAsync<int>("select failed_count from vouchers where id = @id", new { id = _largeId })).ToString("#,0", System.Globalization.CultureInfo.InvariantCulture)));
         await _server.Get<VoucherResults>().WriteAsync(_largeId, _server.Outbox, CancellationToken.None);
 
-        await page.ReloadAsync();
+        await page.ReloadPageAsync();
         await Screenshot(page, "voucher-detail.png", fullPage: false);
-        await page.GotoAsync("/");
+        await page.OpenAsync("/");
         await Screenshot(page, "overview.png", fullPage: true);
     }
 
@@ -223,7 +223,7 @@ public sealed class DashboardBrowserTests
     {
         await EnsureLargePostedAsync();
         var page = await LoginAsync("op");
-        await page.GotoAsync($"/vouchers/{_largeId}");
+        await page.OpenAsync($"/vouchers/{_largeId}");
         string failures = await page.InnerTextAsync("#failures");
         Assert.That(failures, Does.Contain("F08").And.Contain("账号不存在"));
         await page.ClickAsync("#failures a:has-text('F08')");
@@ -234,7 +234,7 @@ public sealed class DashboardBrowserTests
         Assert.That(first, Does.Not.Contain(LargeVoucher.IdNumber(7)));
 
         // The sample voucher: every failure code with its reason, lines filterable by 序号, history and files.
-        await page.GotoAsync($"/vouchers/{_sampleId}?outcome=all");
+        await page.OpenAsync($"/vouchers/{_sampleId}?outcome=all");
         Assert.That(await page.InnerTextAsync("#history"), Does.Contain("收到凭证").And.Contain("第 1 批入账"));
         Assert.That(await page.InnerTextAsync("#files"), Does.Contain("RS_522726_ZF2024000123.csv").And.Contain("HD_522726_ZF2024000123.xml"));
         Assert.That(await page.Locator("#line-table tbody tr").CountAsync(), Is.GreaterThan(1));
@@ -247,7 +247,7 @@ public sealed class DashboardBrowserTests
     {
         await EnsureLargePostedAsync();
         var page = await LoginAsync("reader");
-        await page.GotoAsync("/lookup");
+        await page.OpenAsync("/lookup");
         await page.SelectOptionAsync("select[name=kind]", "id");
         await page.FillAsync("#lookup-value", LargeVoucher.IdNumber(70));
         await page.ClickAsync("form.filters button[type=submit]");
@@ -271,8 +271,8 @@ public sealed class DashboardBrowserTests
     {
         var page = await LoginAsync("op");
         var stale = await page.Context.NewPageAsync();
-        await page.GotoAsync($"/vouchers/{_smallId}");
-        await stale.GotoAsync($"/vouchers/{_smallId}");
+        await page.OpenAsync($"/vouchers/{_smallId}");
+        await stale.OpenAsync($"/vouchers/{_smallId}");
 
         await page.CheckAsync("#hold-form input[name=confirm]");
         await page.ClickAsync("#hold-form button");
@@ -298,7 +298,7 @@ public sealed class DashboardBrowserTests
         await page.ClickAsync("#release-form button");
         Assert.That(await page.InnerTextAsync("h1 [data-field=status]"), Is.EqualTo("已接收"));
         Assert.That(await _server.ScalarAsync<long>("select count(*) from audit_log where action = 'voucher.release' and subject = '522726/ZF2024900002'"), Is.EqualTo(1));
-        await page.GotoAsync($"/vouchers/{_smallId}");
+        await page.OpenAsync($"/vouchers/{_smallId}");
         Assert.That(await page.InnerTextAsync("#history"), Does.Contain("暂停入账").And.Contain("恢复入账").And.Contain("op"));
     }
 
@@ -307,7 +307,7 @@ public sealed class DashboardBrowserTests
     {
         await EnsureLargePostedAsync();
         var page = await LoginAsync("op");
-        await page.GotoAsync($"/vouchers/{_largeId}");
+        await page.OpenAsync($"/vouchers/{_largeId}");
         await page.CheckAsync("#resend-form input[name=confirm]");
         await page.ClickAsync("#resend-form button");
         Assert.That(await page.InnerTextAsync(".flash"), Does.Contain("已重发"));
@@ -335,7 +335,7 @@ public sealed class DashboardBrowserTests
     public async Task Operator_asks_for_a_channel_retry_and_it_is_audited()
     {
         var page = await LoginAsync("op");
-        await page.GotoAsync("/");
+        await page.OpenAsync("/");
         await page.CheckAsync("#channels input[name=confirm]");
         await page.ClickAsync("#channels form button");
         Assert.That(await page.InnerTextAsync(".flash"), Does.Contain("522726"));
@@ -347,8 +347,8 @@ public sealed class DashboardBrowserTests
     {
         var page = await LoginAsync("op");
         await page.ClickAsync("#logout");
-        await page.WaitForURLAsync(url => url.Contains("/login", StringComparison.Ordinal));
-        await page.GotoAsync("/vouchers");
+        await page.WaitForPageAsync(url => url.Contains("/login", StringComparison.Ordinal));
+        await page.OpenAsync("/vouchers");
         Assert.That(page.Url, Does.Contain("/login"));
         Assert.That(await page.Locator("input[type=password]").CountAsync(), Is.EqualTo(1));
     }
@@ -359,7 +359,7 @@ public sealed class DashboardBrowserTests
         var page = await LoginAsync("reader");
         foreach (var path in new[] { $"/vouchers/{_smallId}", $"/vouchers/{_largeId}", "/" })
         {
-            await page.GotoAsync(path);
+            await page.OpenAsync(path);
             Assert.That(await page.Locator("main form[method=post]").CountAsync(), Is.Zero, $"{path}: no action form for a viewer");
             Assert.That(await page.Locator("#actions").CountAsync(), Is.Zero, path);
         }
@@ -386,7 +386,7 @@ public sealed class DashboardBrowserTests
         var page = await context.NewPageAsync();
         foreach (var path in new[] { "/", "/vouchers", "/audit", "/lookup", "/admin/users" })
         {
-            await page.GotoAsync(path);
+            await page.OpenAsync(path);
             Assert.That(new Uri(page.Url).AbsolutePath, Is.EqualTo("/login"), path);
         }
         var summary = await context.APIRequest.GetAsync(DashboardSetup.SummaryPath, new APIRequestContextOptions { MaxRedirects = 0 });
@@ -447,16 +447,16 @@ public sealed class DashboardBrowserTests
         };
         foreach (var path in paths)
         {
-            await page.GotoAsync(path);
+            await page.OpenAsync(path);
             AssertNoFullNumbers(await page.ContentAsync(), path);
         }
-        await page.GotoAsync("/lookup");
+        await page.OpenAsync("/lookup");
         await page.FillAsync("#lookup-value", LargeVoucher.IdNumber(5));
         await page.ClickAsync("form.filters button[type=submit]");
         AssertNoFullNumbers(await page.ContentAsync(), "lookup results");
 
         // An operator reveals one value on purpose: shown once, audited without the value.
-        await page.GotoAsync($"/vouchers/{_largeId}?outcome=failed");
+        await page.OpenAsync($"/vouchers/{_largeId}?outcome=failed");
         var firstRow = page.Locator("#line-table tbody tr").First;
         await firstRow.Locator("select[name=field]").SelectOptionAsync("id");
         await firstRow.Locator("input[name=confirm]").CheckAsync();
@@ -464,7 +464,7 @@ public sealed class DashboardBrowserTests
         Assert.That(await page.InnerTextAsync("#revealed-value"), Is.EqualTo(LargeVoucher.IdNumber(7)));
         Assert.That(await _server.ScalarAsync<string>("select detail from audit_log where action = 'reveal' and actor = 'op' order by id desc limit 1"),
             Is.EqualTo("序号 7 证件号码"));
-        await page.GotoAsync("/audit");
+        await page.OpenAsync("/audit");
         AssertNoFullNumbers(await page.ContentAsync(), "audit after reveal");
     }
 
@@ -481,13 +481,13 @@ public sealed class DashboardBrowserTests
         var page = await (await NewContextAsync()).NewPageAsync();
         for (int i = 0; i < 5; i++)
         {
-            await page.GotoAsync("/login");
+            await page.OpenAsync("/login");
             await page.FillAsync("input[name=name]", "guesser");
             await page.FillAsync("input[type=password]", "wrong " + i);
             await page.ClickAsync("form button[type=submit]");
             Assert.That(await page.InnerTextAsync(".error"), Does.Contain(i < 4 ? "用户名或密码错误" : "锁定"));
         }
-        await page.GotoAsync("/login");
+        await page.OpenAsync("/login");
         await page.FillAsync("input[name=name]", "guesser");
         await page.FillAsync("input[type=password]", Password);
         await page.ClickAsync("form button[type=submit]");
@@ -496,7 +496,7 @@ public sealed class DashboardBrowserTests
 
         // An admin unlocks it from the users page.
         var admin = await LoginAsync("boss");
-        await admin.GotoAsync("/admin/users");
+        await admin.OpenAsync("/admin/users");
         var row = admin.Locator("#users tr", new PageLocatorOptions { HasText = "guesser" });
         await row.Locator("form:has(button:has-text('解除锁定')) input[name=confirm]").CheckAsync();
         await row.Locator("button:has-text('解除锁定')").ClickAsync();
@@ -534,9 +534,9 @@ public sealed class DashboardBrowserTests
         string sm3 = await _server.ScalarAsync<string>("select sm3 from outbound_files where source = @source", new { source = $"delivery:{id}" });
 
         var page = await LoginAsync("op");
-        await page.GotoAsync("/vouchers?status=REJECTED");
+        await page.OpenAsync("/vouchers?status=REJECTED");
         await page.ClickAsync($"#rejected a[href='/deliveries/{id}']");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == $"/deliveries/{id}");
+        await page.WaitForPageAsync(url => new Uri(url).AbsolutePath == $"/deliveries/{id}");
         Assert.That(await page.InnerTextAsync("h1"), Does.Contain(voucherNo));
         Assert.That(await page.InnerTextAsync("#reject-code"), Is.EqualTo(code));
         Assert.That(await page.InnerTextAsync("#reject-reason"), Is.EqualTo(OutcomeTable.Reason(Enum.Parse<RejectCode>(code))).And.Not.Empty);
@@ -564,7 +564,7 @@ public sealed class DashboardBrowserTests
 
         // A viewer sees the page without the action, and a direct POST is refused.
         var reader = await LoginAsync("reader");
-        await reader.GotoAsync($"/deliveries/{id}");
+        await reader.OpenAsync($"/deliveries/{id}");
         Assert.That(await reader.InnerTextAsync("#reject-code"), Is.EqualTo(code));
         Assert.That(await reader.Locator("main form[method=post]").CountAsync(), Is.Zero);
         Assert.That(await reader.Locator("#actions").CountAsync(), Is.Zero);

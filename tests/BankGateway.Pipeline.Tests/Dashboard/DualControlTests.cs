@@ -279,7 +279,7 @@ public sealed partial class DualControlTests
             Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
         var a = await BrowserLoginAsync(browser, "opa");
-        await a.GotoAsync($"/vouchers/{_voucherId}");
+        await a.OpenAsync($"/vouchers/{_voucherId}");
         await a.FillAsync("#release-form input[name=reason]", "财政已书面确认");
         await a.CheckAsync("#release-form input[name=confirm]");
         await a.ClickAsync("#release-form button[type=submit]");
@@ -287,7 +287,7 @@ public sealed partial class DualControlTests
         long request = await LatestRequestAsync();
 
         // A sees no approve form for their own request; a POST built from another page's token is refused by the server.
-        await a.GotoAsync("/approvals");
+        await a.OpenAsync("/approvals");
         await a.WaitForSelectorAsync($"tr[data-request='{request}'] .own-request");
         Assert.That(await a.Locator($"tr[data-request='{request}'] form.approve-form").CountAsync(), Is.Zero);
         string token = await a.InputValueAsync("input[name=__af]");
@@ -300,7 +300,7 @@ public sealed partial class DualControlTests
         Assert.That(await StatusAsync(), Is.EqualTo("HELD"));
 
         var b = await BrowserLoginAsync(browser, "opb");
-        await b.GotoAsync("/approvals");
+        await b.OpenAsync("/approvals");
         var row = b.Locator($"tr[data-request='{request}']");
         await row.Locator("form.approve-form input[name=confirm]").CheckAsync();
         await row.Locator("form.approve-form button[type=submit]").ClickAsync();
@@ -310,7 +310,7 @@ public sealed partial class DualControlTests
         if (await flash.CountAsync() == 0) Assert.Fail($"no message after the approval at {b.Url}: {await b.Locator("main").InnerTextAsync()}");
         Assert.That(await flash.TextContentAsync(), Does.Contain($"已批准 opa 的申请 #{request}"));
         Assert.That(await StatusAsync(), Is.EqualTo("RECEIVED"));
-        await b.GotoAsync($"/vouchers/{_voucherId}#history");
+        await b.OpenAsync($"/vouchers/{_voucherId}#history");
         Assert.That(await b.Locator("#history").TextContentAsync(), Does.Contain("复核批准 opa 的申请"));
     }
 
@@ -320,11 +320,11 @@ public sealed partial class DualControlTests
         context.SetDefaultTimeout(90_000);
         context.SetDefaultNavigationTimeout(90_000);
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/login");
+        await page.OpenAsync("/login");
         await page.FillAsync("input[name=name]", user);
         await page.FillAsync("input[type=password]", Password);
         await page.ClickAsync("form button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        await page.WaitForPageAsync(url => !url.Contains("/login", StringComparison.Ordinal));
         return page;
     }
 
