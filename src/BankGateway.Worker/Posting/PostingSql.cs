@@ -36,17 +36,14 @@ internal static class PostingSql
 
     /// <summary>
     /// One chunk. Failure order follows the contract: prechecked F01–F06, then F07 (paid before for the
-    /// same person, subsidy and period), then the account checks F08–F15. A valid line that still meets
-    /// the one-payment-per-person index (a concurrent voucher paid it first) becomes F07.
+    /// same person, subsidy and period), then the account checks F08–F15. F07 is probed only for a line whose
+    /// account fails; a line whose account pays is inserted, and if it meets the one-payment-per-person index
+    /// (paid before, or a concurrent voucher paid it first) it becomes F07.
     /// </summary>
     public const string Chunk = """
         with c as materialized (
-            select l.row_no, l.account_no, l.amount_fen, upper(l.id_number) as id_upper,
-                   coalesce(l.precheck_code,
-                     -- OFFSET 0 keeps each probe an index lookup: without statistics the planner may hash every earlier payment per chunk
-                     case when exists (select 1 from journal p
-                                       where p.kind = 'P' and p.side = 'C' and p.id_number = upper(l.id_number) and p.subsidy_key = @subsidyKey
-                                       offset 0) then 7
+            select l.row_no, l.account_no, l.amount_fen, l.id_upper,
+                   coalesce(l.precheck_code, case
                           -- a re-issue (补发) of an original line that was in fact paid
                           when l.orig_voucher_no <> '' and exists (
                                 select 1 from vouchers ov
@@ -55,18 +52,29 @@ internal static class PostingSql
                                      and ol.row_no = case when l.orig_seq_no ~ '^[0-9]{1,9}$' then l.orig_seq_no::int end
                                 join journal oj on oj.voucher_id = ov.id and oj.kind = 'P' and oj.side = 'C' and oj.ref_no = ol.row_no
                                 where ov.adm_div_code = @adm and ov.voucher_no = l.orig_voucher_no) then 7
-                          when a.account_no is null then 8
-                          -- both sides are stored in canonical form (contract §12): an ordinal compare is the rule
-                          when a.holder_name <> l.name then 9
-                          when a.id_number <> upper(l.id_number) then 10
-                          -- accounts_status_known keeps status in 0..5: 1..5 are F11..F15, and only 0 pays
-                          when a.status <> 0 then 10 + a.status
-                          else 0 end) as code
-            from voucher_lines l
-            -- one index probe per line, whatever the size of the account master (a hash join would scan it all per chunk)
-            left join lateral (select a.account_no, a.holder_name, a.id_number, a.status from accounts a
-                               where a.account_no = l.account_no offset 0) a on true
-            where l.voucher_id = @voucherId and l.row_no between @firstRow and @lastRow),
+                          -- An account that would pay is not probed for F07: the credit itself meets the one-payment
+                          -- index (journal_one_payment_per_person) and becomes F07 below. One descent per line, not two.
+                          when l.account_code = 0 then 0
+                          -- The account fails, but F07 comes first in the contract's order.
+                          -- OFFSET 0 keeps the probe an index lookup: without statistics the planner may hash every earlier payment per chunk
+                          when exists (select 1 from journal p
+                                       where p.kind = 'P' and p.side = 'C' and p.id_number = l.id_upper and p.subsidy_key = @subsidyKey
+                                       offset 0) then 7
+                          else l.account_code end) as code
+            from (select l.row_no, l.account_no, l.amount_fen, upper(l.id_number) as id_upper, l.precheck_code,
+                         l.orig_voucher_no, l.orig_seq_no,
+                         case when a.account_no is null then 8
+                              -- both sides are stored in canonical form (contract §12): an ordinal compare is the rule
+                              when a.holder_name <> l.name then 9
+                              when a.id_number <> upper(l.id_number) then 10
+                              -- accounts_status_known keeps status in 0..5: 1..5 are F11..F15, and only 0 pays
+                              when a.status <> 0 then 10 + a.status
+                              else 0 end as account_code
+                  from voucher_lines l
+                  -- one index probe per line, whatever the size of the account master (a hash join would scan it all per chunk)
+                  left join lateral (select a.account_no, a.holder_name, a.id_number, a.status from accounts a
+                                     where a.account_no = l.account_no offset 0) a on true
+                  where l.voucher_id = @voucherId and l.row_no between @firstRow and @lastRow) l),
         credits as (
             insert into journal (voucher_id, kind, side, ref_no, account_no, amount_fen, narrative, id_number, subsidy_key, business_date, posted_at)
             select @voucherId, 'P', 'C', row_no, account_no, amount_fen, @elements || fen_text(amount_fen), id_upper, @subsidyKey, @businessDate, @now
@@ -84,8 +92,10 @@ internal static class PostingSql
             on conflict do nothing
             returning row_no),
         paid as (select count(*)::int as n, coalesce(sum(amount_fen), 0)::bigint as fen from credits),
-        lost as (select count(*)::int as n, coalesce(sum(c.amount_fen), 0)::bigint as fen
-                 from c where c.code <> 0 or not exists (select 1 from credits cr where cr.ref_no = c.row_no)),
+        -- every line of the chunk is either credited or lost: no second anti-join against the credits
+        lost as (select (select count(*) from c)::int - paid.n as n,
+                        (select coalesce(sum(amount_fen), 0) from c)::bigint - paid.fen as fen
+                 from paid),
         debit as (
             insert into journal (voucher_id, kind, side, ref_no, account_no, amount_fen, narrative, business_date, posted_at)
             select @voucherId, 'P', 'D', @chunkNo, @transit, paid.fen, @debitNarrative, @businessDate, @now

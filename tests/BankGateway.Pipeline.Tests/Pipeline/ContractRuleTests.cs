@@ -139,6 +139,19 @@ public sealed class ContractRuleTests
     }
 
     [Test]
+    public async Task Person_paid_before_whose_account_is_frozen_since_fails_F07_first_and_another_period_F12()
+    {
+        AssertAccepted(await RunAsync(new("ZFF0711", Line(1, 31))));
+        Assert.That(Results("ZFF0711").Single().Success, Is.True);
+        // 2 = frozen (F12). F07 comes before the account checks in the contract's order.
+        await _gateway.ScalarAsync<int>("update accounts set status = 2 where account_no = @a returning 1", new { a = LargeVoucher.Account(31) });
+        AssertAccepted(await RunAsync(new("ZFF0712", Line(1, 31))));
+        Assert.That(Results("ZFF0712").Single().FailureCode, Is.EqualTo("F07"));
+        AssertAccepted(await RunAsync(new("ZFF0713", Line(1, 31, period: "2024-10"))));
+        Assert.That(Results("ZFF0713").Single().FailureCode, Is.EqualTo("F12"));
+    }
+
+    [Test]
     public async Task A_later_rejected_delivery_of_the_same_number_is_answered_with_its_own_RJ()
     {
         AssertRejected(await RunAsync(new("ZFR0801", Line(1, 12)) { SignWith = Sm2KeyGenerator.Generate() }), RejectCode.R01);
