@@ -471,25 +471,23 @@ internal static partial class PipelineBenchmark
         private static string AnalysedWord(DateTime? analyze, DateTime? autoAnalyze) =>
             analyze is null && autoAnalyze is null ? "never analysed" : analyze is null || autoAnalyze > analyze ? "auto-analysed" : "analysed by setup";
 
-        /// <summary>EXPLAIN (ANALYZE, BUFFERS) of the RS_ rows query (a copy of the one in VoucherResults.WriteResultRowsAsync).</summary>
+        /// <summary>EXPLAIN (ANALYZE, BUFFERS) of the three ordered queries whose rows VoucherResults merges into RS_, with its setting.</summary>
         public async Task ExplainResultsAsync(long voucherId, CancellationToken ct)
         {
             await using var connection = await Db.OpenConnectionAsync(ct);
-            await using var command = new NpgsqlCommand("""
-                explain (analyze, buffers)
-                select l.seq_no, l.name, l.id_number, l.account_no, l.amount_text, f.code, j.id, j.posted_at
-                from voucher_lines l
-                left join line_failures f on f.voucher_id = l.voucher_id and f.row_no = l.row_no
-                left join journal j on j.voucher_id = l.voucher_id and j.kind = 'P' and j.side = 'C' and j.ref_no = l.row_no
-                where l.voucher_id = $1
-                order by l.row_no
-                """, connection) { CommandTimeout = 0 };
-            command.Parameters.AddWithValue(voucherId);
-            var plan = new List<string>();
-            await using (var reader = await command.ExecuteReaderAsync(ct))
-                while (await reader.ReadAsync(ct)) plan.Add(reader.GetString(0));
-            Console.WriteLine("explain: the RS_ rows query (VoucherResults), right after posting:");
-            foreach (var line in plan) Console.WriteLine("  | " + line);
+            foreach (var (what, sql) in new[] { ("lines", VoucherResults.LinesInOrder), ("failures", VoucherResults.FailuresInOrder), ("credits", VoucherResults.CreditsInOrder) })
+            {
+                await using var transaction = await connection.BeginTransactionAsync(ct);
+                await using (var setting = new NpgsqlCommand(VoucherResults.InRowOrderWithoutSort, connection, transaction))
+                    await setting.ExecuteNonQueryAsync(ct);
+                await using var command = new NpgsqlCommand("explain (analyze, buffers) " + sql, connection, transaction) { CommandTimeout = 0 };
+                command.Parameters.AddWithValue(voucherId);
+                var plan = new List<string>();
+                await using (var reader = await command.ExecuteReaderAsync(ct))
+                    while (await reader.ReadAsync(ct)) plan.Add(reader.GetString(0));
+                Console.WriteLine($"explain: the RS_ {what} query (VoucherResults), right after posting:");
+                foreach (var line in plan) Console.WriteLine("  | " + line);
+            }
         }
 
         private async Task ExecAsync(string sql, CancellationToken ct)
