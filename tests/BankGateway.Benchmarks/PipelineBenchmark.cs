@@ -477,11 +477,9 @@ internal static partial class PipelineBenchmark
             await using var connection = await Db.OpenConnectionAsync(ct);
             foreach (var (what, sql) in new[] { ("lines", VoucherResults.LinesInOrder), ("failures", VoucherResults.FailuresInOrder), ("credits", VoucherResults.CreditsInOrder) })
             {
-                await using var transaction = await connection.BeginTransactionAsync(ct);
-                await using (var setting = new NpgsqlCommand(VoucherResults.InRowOrderWithoutSort, connection, transaction))
-                    await setting.ExecuteNonQueryAsync(ct);
-                await using var command = new NpgsqlCommand("explain (analyze, buffers) " + sql, connection, transaction) { CommandTimeout = 0 };
-                command.Parameters.AddWithValue(voucherId);
+                await using var command = await VoucherResults.InRowOrderAsync(connection, "explain (analyze, buffers) " + sql, voucherId, ct);
+                await using var transaction = command.Transaction!;
+                command.CommandTimeout = 0;
                 var plan = new List<string>();
                 await using (var reader = await command.ExecuteReaderAsync(ct))
                     while (await reader.ReadAsync(ct)) plan.Add(reader.GetString(0));

@@ -93,9 +93,8 @@ internal static class PostingSql
             returning row_no),
         paid as (select count(*)::int as n, coalesce(sum(amount_fen), 0)::bigint as fen from credits),
         -- every line of the chunk is either credited or lost: no second anti-join against the credits
-        lost as (select (select count(*) from c)::int - paid.n as n,
-                        (select coalesce(sum(amount_fen), 0) from c)::bigint - paid.fen as fen
-                 from paid),
+        lost as (select chunk.n::int - paid.n as n, chunk.fen::bigint - paid.fen as fen
+                 from paid, (select count(*) as n, coalesce(sum(amount_fen), 0) as fen from c) chunk),
         debit as (
             insert into journal (voucher_id, kind, side, ref_no, account_no, amount_fen, narrative, business_date, posted_at)
             select @voucherId, 'P', 'D', @chunkNo, @transit, paid.fen, @debitNarrative, @businessDate, @now

@@ -58,8 +58,6 @@ internal sealed class VoucherResults(NpgsqlDataSource db, OutboundFiles outbound
     internal const string LinesInOrder = "select row_no, seq_no, name, id_number, account_no, amount_text from voucher_lines where voucher_id = $1 order by row_no";
     internal const string FailuresInOrder = "select row_no, code from line_failures where voucher_id = $1 order by row_no";
     internal const string CreditsInOrder = "select ref_no, id, posted_at from journal where voucher_id = $1 and kind = 'P' and side = 'C' order by ref_no";
-    // Run first in each stream's transaction (see OrderedAsync).
-    internal const string InRowOrderWithoutSort = "set local enable_sort = off";
 
     /// <summary>
     /// Streams lines, failures and credits, each in row order over its own index, and merges them here:
@@ -97,15 +95,15 @@ internal sealed class VoucherResults(NpgsqlDataSource db, OutboundFiles outbound
         }
     }
 
-    private sealed class OrderedRows(NpgsqlConnection connection, NpgsqlTransaction transaction, NpgsqlCommand command, NpgsqlDataReader reader) : IAsyncDisposable
+    private sealed class OrderedRows(NpgsqlConnection connection, NpgsqlCommand command, NpgsqlDataReader reader) : IAsyncDisposable
     {
         public NpgsqlDataReader Reader { get; } = reader;
 
         public async ValueTask DisposeAsync()
         {
             await Reader.DisposeAsync();
+            await command.Transaction!.DisposeAsync(); // read only: the rollback ends it
             await command.DisposeAsync();
-            await transaction.DisposeAsync(); // read only: the rollback ends it
             await connection.DisposeAsync();
         }
     }
@@ -113,13 +111,22 @@ internal sealed class VoucherResults(NpgsqlDataSource db, OutboundFiles outbound
     private async Task<OrderedRows> OrderedAsync(string sql, long voucherId, CancellationToken ct)
     {
         var connection = await db.OpenConnectionAsync(ct);
+        var command = await InRowOrderAsync(connection, sql, voucherId, ct);
+        return new OrderedRows(connection, command, await command.ExecuteReaderAsync(ct));
+    }
+
+    /// <summary>
+    /// The command for one of the ordered streams (<see cref="LinesInOrder"/> …) bound to the voucher, in a new
+    /// transaction on <paramref name="connection"/> with sorting off; the caller disposes the command's transaction.
+    /// Right after posting the lines have no statistics: the planner then took a bitmap scan and sorted a 1M-line
+    /// voucher's lines on disk (75 MB, 1.2 s) although the primary key's index scan returns them in row order (D56).
+    /// </summary>
+    internal static async Task<NpgsqlCommand> InRowOrderAsync(NpgsqlConnection connection, string sql, long voucherId, CancellationToken ct)
+    {
         var transaction = await connection.BeginTransactionAsync(ct);
-        // Right after posting the lines have no statistics: the planner then took a bitmap scan and sorted a 1M-line
-        // voucher's lines on disk (75 MB, 1.2 s) although the primary key's index scan returns them in row order.
-        await using (var setting = new NpgsqlCommand(InRowOrderWithoutSort, connection, transaction))
+        await using (var setting = new NpgsqlCommand("set local enable_sort = off", connection, transaction))
             await setting.ExecuteNonQueryAsync(ct);
-        var command = new NpgsqlCommand(sql, connection, transaction) { Parameters = { new() { Value = voucherId } } };
-        return new OrderedRows(connection, transaction, command, await command.ExecuteReaderAsync(ct));
+        return new NpgsqlCommand(sql, connection, transaction) { Parameters = { new() { Value = voucherId } } };
     }
 
     /// <summary>银行流水号: BG + business date + the journal entry's id, unique and traceable to the ledger.</summary>

@@ -19,20 +19,23 @@ internal static class PageNavigation
     public static async Task OpenAsync(this IPage page, string path)
     {
         await page.GotoAsync(path, new PageGotoOptions { WaitUntil = WaitUntilState.Commit });
-        await page.WaitForFunctionAsync(Loaded, null, new PageWaitForFunctionOptions { PollingInterval = PollMilliseconds });
+        await LoadedAsync(page, null);
     }
 
     /// <summary>Reloads and returns once the new document has loaded.</summary>
     public static async Task ReloadPageAsync(this IPage page)
     {
         await page.ReloadAsync(new PageReloadOptions { WaitUntil = WaitUntilState.Commit });
-        await page.WaitForFunctionAsync(Loaded, null, new PageWaitForFunctionOptions { PollingInterval = PollMilliseconds });
+        await LoadedAsync(page, null);
     }
 
     /// <summary>Waits until the page is at a URL <paramref name="url"/> accepts and that document has loaded.</summary>
     public static async Task WaitForPageAsync(this IPage page, Func<string, bool> url, float? timeout = null)
     {
         await page.WaitForURLAsync(url, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = timeout });
-        await page.WaitForFunctionAsync(Loaded, null, new PageWaitForFunctionOptions { PollingInterval = PollMilliseconds, Timeout = timeout });
+        await LoadedAsync(page, timeout);
     }
+
+    private static Task LoadedAsync(IPage page, float? timeout) =>
+        page.WaitForFunctionAsync(Loaded, null, new PageWaitForFunctionOptions { PollingInterval = PollMilliseconds, Timeout = timeout });
 }

@@ -7,7 +7,7 @@ namespace BankGateway.Pipeline.Tests.Pipeline;
 
 /// <summary>
 /// The RS_ streams read a voucher's lines in row order over the primary key, without a sort, even right after
-/// intake when the lines have no statistics. Without <see cref="VoucherResults.InRowOrderWithoutSort"/> the planner
+/// intake when the lines have no statistics. Without <see cref="VoucherResults.InRowOrderAsync"/> the planner
 /// takes a bitmap scan and sorts, on disk for a large voucher (75 MB and 1.2 s for 1M lines).
 /// </summary>
 [TestFixture]
@@ -31,23 +31,23 @@ public sealed class ResultStreamPlanTests
             select 1
             """);
 
-        string without = await PlanAsync(gateway, VoucherResults.LinesInOrder, setting: null);
+        string without = await PlanAsync(gateway, VoucherResults.LinesInOrder, inRowOrder: false);
         Assume.That(without, Does.Contain("Sort"), "the planner left alone sorts the lines (the reason for the setting)");
 
-        string with = await PlanAsync(gateway, VoucherResults.LinesInOrder, VoucherResults.InRowOrderWithoutSort);
+        string with = await PlanAsync(gateway, VoucherResults.LinesInOrder, inRowOrder: true);
         Assert.That(with, Does.Not.Contain("Sort").And.Contain("Index Scan using voucher_lines_pkey"), with);
-        Assert.That(await PlanAsync(gateway, VoucherResults.CreditsInOrder, VoucherResults.InRowOrderWithoutSort), Does.Not.Contain("Sort"));
-        Assert.That(await PlanAsync(gateway, VoucherResults.FailuresInOrder, VoucherResults.InRowOrderWithoutSort), Does.Not.Contain("Sort"));
+        Assert.That(await PlanAsync(gateway, VoucherResults.CreditsInOrder, inRowOrder: true), Does.Not.Contain("Sort"));
+        Assert.That(await PlanAsync(gateway, VoucherResults.FailuresInOrder, inRowOrder: true), Does.Not.Contain("Sort"));
     }
 
-    private static async Task<string> PlanAsync(GatewayHarness gateway, string sql, string? setting)
+    // The plan as the product's stream runs it (VoucherResults.InRowOrderAsync), or as the planner alone would choose.
+    private static async Task<string> PlanAsync(GatewayHarness gateway, string sql, bool inRowOrder)
     {
         await using var connection = await gateway.Get<NpgsqlDataSource>().OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        if (setting is not null)
-            await using (var set = new NpgsqlCommand(setting, connection, transaction))
-                await set.ExecuteNonQueryAsync();
-        await using var command = new NpgsqlCommand("explain " + sql, connection, transaction) { Parameters = { new() { Value = 7L } } };
+        await using var command = inRowOrder
+            ? await VoucherResults.InRowOrderAsync(connection, "explain " + sql, 7, CancellationToken.None)
+            : new NpgsqlCommand("explain " + sql, connection) { Parameters = { new() { Value = 7L } } };
+        await using var transaction = command.Transaction;
         var plan = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync())
             while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
