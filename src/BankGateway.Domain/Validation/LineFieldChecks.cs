@@ -8,7 +8,7 @@ namespace BankGateway.Domain.Validation;
 /// <summary>
 /// The pure per-line checks of contract §5 in contract order, F01 to F05; the first failing one
 /// wins. F06/F07 (duplicates) and F08–F15 (accounts) need other lines or the account master and
-/// are checked in the posting statement (PostingSql.Chunk), the one home of the account rules.
+/// are checked in the posting statements (PostingSql.ChunkHead), the one home of the account rules.
 /// </summary>
 /// <remarks>
 /// <para>Hot path (about 1.5 million lines/s with CSV parsing): no allocation on a passing line,

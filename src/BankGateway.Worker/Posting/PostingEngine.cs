@@ -1,5 +1,6 @@
 using BankGateway.Domain;
 using BankGateway.Worker.Hosting;
+using BankGateway.Worker.Hosting.Service;
 using BankGateway.Worker.Returns;
 using Dapper;
 using Microsoft.Extensions.Logging;
@@ -112,6 +113,21 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
 
     private async Task PostChunkOnceAsync(VoucherRow v, int chunk, int first, int last, string transit, string subsidyKey)
     {
+        try
+        {
+            await PostChunkOnceAsync(v, chunk, first, last, transit, subsidyKey, PostingSql.ChunkFast);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == PostingSql.OnePaymentIndex)
+        {
+            // Someone in the chunk was paid before (F07), or a concurrent voucher paid them first: the plain insert
+            // rolled back whole, and the chunk runs again with the insert that records such lines as F07 (D57).
+            logger.LogInformation("Posting: {VoucherNo} chunk {Chunk}: a line was paid before; the chunk runs again with the F07-checked insert", v.VoucherNo, chunk);
+            await PostChunkOnceAsync(v, chunk, first, last, transit, subsidyKey, PostingSql.ChunkChecked);
+        }
+    }
+
+    private async Task PostChunkOnceAsync(VoucherRow v, int chunk, int first, int last, string transit, string subsidyKey, string statement)
+    {
         // The statement runs to its commit even if shutdown is requested meanwhile: a chunk is all or nothing.
         await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
         await using var tx = await connection.BeginTransactionAsync(CancellationToken.None);
@@ -127,7 +143,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         }
         logger.LogInformation("Posting: {VoucherNo} chunk {Chunk}/{Chunks} begins", v.VoucherNo, chunk, v.ChunkCount);
         var r = await connection.QuerySingleAsync<(int PaidCount, long PaidFen, int FailedCount, long FailedFen, int Balances, int Failures)>(
-            new CommandDefinition(PostingSql.Chunk, new
+            new CommandDefinition(statement, new
             {
                 voucherId = v.Id, adm = v.AdmDivCode, firstRow = first, lastRow = last, chunkNo = chunk, subsidyKey, transit,
                 elements = $"{v.DeptName}|{v.SubsidyName}|", debitNarrative = $"{v.DeptName}|{v.SubsidyName}|代发 第{chunk}批",
@@ -139,6 +155,7 @@ internal sealed class PostingEngine(NpgsqlDataSource db, GatewayClock time, Retu
         if (r.PaidCount > 0)
             await notices.CreateAsync(connection, tx, v.Id, v.AdmDivCode, v.VoucherNo, v.DeptName, v.SubsidyName, v.Period, v.BusinessDate, first, last, time.UtcNow);
         await tx.CommitAsync(CancellationToken.None);
+        GatewayMetrics.PostingChunks.WithLabels(statement == PostingSql.ChunkFast ? "fast" : "checked").Inc();
         logger.LogInformation("Posting: {VoucherNo} chunk {Chunk}/{Chunks} committed, rows {First}-{Last}: paid {Paid} ({PaidAmt}), failed {Failed} in {Ms} ms",
             v.VoucherNo, chunk, v.ChunkCount, first, last, r.PaidCount, new Money(r.PaidFen), r.FailedCount,
             (int)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -5,6 +5,7 @@ using BankGateway.Testing.Postgres;
 using BankGateway.Testing.Vouchers;
 using BankGateway.Worker.Intake;
 using BankGateway.Worker.MasterData;
+using BankGateway.Worker.Hosting.Service;
 using NUnit.Framework;
 using static BankGateway.Pipeline.Tests.Pipeline.VoucherBuilder;
 
@@ -131,9 +132,16 @@ public sealed class ContractRuleTests
     [Test]
     public async Task Person_paid_before_for_the_same_subsidy_and_period_fails_F07_but_another_period_is_paid()
     {
+        // D57: a chunk nobody in which was paid before posts with the plain insert; only a chunk meeting an earlier
+        // payment runs again with the F07-checked one.
+        double Checked() => GatewayMetrics.PostingChunks.WithLabels("checked").Value;
+        double Fast() => GatewayMetrics.PostingChunks.WithLabels("fast").Value;
+        var (checked0, fast0) = (Checked(), Fast());
         AssertAccepted(await RunAsync(new("ZFF0701", Line(1, 30))));
+        Assert.That((Checked() - checked0, Fast() - fast0), Is.EqualTo((0d, 1d)), "first payment: the fast insert");
         AssertAccepted(await RunAsync(new("ZFF0702", Line(1, 30))));
         Assert.That(Results("ZFF0702").Single().FailureCode, Is.EqualTo("F07"));
+        Assert.That((Checked() - checked0, Fast() - fast0), Is.EqualTo((1d, 1d)), "paid before: the checked insert");
         AssertAccepted(await RunAsync(new("ZFF0703", Line(1, 30, period: "2024-10"))));
         Assert.That(Results("ZFF0703").Single().Success, Is.True);
     }

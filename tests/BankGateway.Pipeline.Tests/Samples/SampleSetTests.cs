@@ -200,7 +200,7 @@ public sealed class SampleSetTests
         return (RejectCode.None, results);
     }
 
-    // The test's own model of F08–F15 (the product's one home is PostingSql.Chunk): canonical name and ID compare.
+    // The test's own model of F08–F15 (the product's one home is PostingSql.ChunkHead): canonical name and ID compare.
     private static FailureCode ExpectedAccountCheck(string lineName, string lineId, AccountHolder? account)
     {
         if (account is null) return FailureCode.F08;

@@ -33,6 +33,10 @@ internal static class GatewayMetrics
     public static readonly Gauge PaidUncleared = Metrics.CreateGauge("bankgateway_paid_uncleared_vouchers",
         "Completed vouchers with money paid that no QS_ lists, older than one working day.");
 
+    public static readonly Counter PostingChunks = Metrics.CreateCounter("bankgateway_posting_chunks_total",
+        "Posting chunks committed by this node, by insert: fast (plain, nobody in the chunk paid before) or checked " +
+        "(a line met an earlier payment of the same person, subsidy and period: the chunk ran again recording F07).", "insert");
+
     public static readonly Counter SetsTaken = Metrics.CreateCounter("bankgateway_intake_sets_taken_total",
         "Voucher sets (PV_ + .sig + detail file) taken from a channel's inbox.", "channel");
 
