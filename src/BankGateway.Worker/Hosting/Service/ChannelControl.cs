@@ -1,20 +1,17 @@
 using BankGateway.Worker.Dashboard;
 using BankGateway.Worker.Intake;
-using Quartz;
 
 namespace BankGateway.Worker.Hosting.Service;
 
-/// <summary>The dashboard's "retry now": ends the channel's pause on this node and fires its poll job at once (anywhere in the cluster).</summary>
-internal sealed class ChannelControl(ChannelCircuits circuits, ISchedulerFactory schedulers) : IChannelControl
+/// <summary>The dashboard's "retry now": ends the channel's pause on this node and polls it from this node at once.</summary>
+internal sealed class ChannelControl(ChannelCircuits circuits, ChannelPoller poller) : IChannelControl
 {
-    public async Task<string> RetryNowAsync(string admDivCode, CancellationToken ct)
+    public Task<string> RetryNowAsync(string admDivCode, CancellationToken ct)
     {
         circuits.HalfOpen(admDivCode);
-        var scheduler = await schedulers.GetScheduler(ct);
-        var key = ChannelPollJob.KeyFor(admDivCode);
-        if (await scheduler.GetJobDetail(key, ct) is null) return $"渠道 {admDivCode} 未配置 (no such channel on this node)";
-        await scheduler.TriggerJob(key, ct);
-        return $"渠道 {admDivCode} 已立即重新轮询 (poll started now)";
+        return Task.FromResult(poller.PollNow(admDivCode)
+            ? $"渠道 {admDivCode} 已立即重新轮询 (poll started now)"
+            : $"渠道 {admDivCode} 未配置 (no such channel on this node)");
     }
 
     public string? CircuitState(string admDivCode) => circuits.StateOf(admDivCode) switch

@@ -37,7 +37,9 @@ internal static class ServiceRegistration
         services.AddSingleton<Dashboard.IChannelControl, ChannelControl>();
         services.AddSingleton<DeadlineWatch>();
         services.AddHostedService<DatabaseFailoverWatch>();
-        services.AddTransient<ChannelPollJob>();
+        services.AddSingleton<ChannelPoll>();
+        services.AddSingleton<ChannelPoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChannelPoller>());
         services.AddHostedService<PostingWorker>();
         services.AddHostedService<AnswerWorker>();
         services.AddTransient<ReturnsJob>();
@@ -80,16 +82,6 @@ internal static class ServiceRegistration
                 o.DbRetryInterval = DatabaseRetryInterval;
             });
         });
-
-        foreach (var channel in service.Channels)
-        {
-            var key = ChannelPollJob.KeyFor(channel.AdmDivCode);
-            q.AddJob<ChannelPollJob>(j => j.WithIdentity(key).UsingJobData(ChannelPollJob.AdmDivCodeKey, channel.AdmDivCode)
-                .DisallowConcurrentExecution().WithDescription($"poll channel {channel.AdmDivCode}"));
-            q.AddTrigger(t => t.ForJob(key).WithIdentity(key.Name, key.Group).StartNow()
-                .WithSchedule(SimpleScheduleBuilder.Create().WithInterval(channel.PollInterval).RepeatForever()
-                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)));
-        }
 
         // Returns: daily at ReturnTime (the job itself skips days off) and once at every start, to catch up.
         q.AddJob<ReturnsJob>(j => j.WithIdentity(ReturnsJob.Key).DisallowConcurrentExecution().WithDescription("execute due returns"));

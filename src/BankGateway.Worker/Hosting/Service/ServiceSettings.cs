@@ -26,6 +26,13 @@ internal sealed class ServiceSettings
     /// <summary><c>Gateway:Service:CheckinSeconds</c>: the cluster heartbeat of this node in the job store.</summary>
     public int CheckinSeconds { get; init; } = 5;
 
+    /// <summary>
+    /// <c>Gateway:Service:PollConcurrency</c>: how many channel polls this node runs at once (an idle poll takes
+    /// milliseconds; a poll taking a large set parses and copies for seconds, and more of those at once than this
+    /// only share the same cores). Default 8.
+    /// </summary>
+    public int PollConcurrency { get; init; } = 8;
+
     /// <summary><c>Gateway:Service:ShutdownSeconds</c>: how long SIGTERM waits for running jobs (a posting chunk) to finish.</summary>
     public int ShutdownSeconds { get; init; } = 110;
 
@@ -46,6 +53,7 @@ internal sealed class ServiceSettings
             ClearingTime = Time(gateway["ClearingTime"], "Gateway:ClearingTime") ?? new TimeOnly(17, 0),
             ReconciliationMinutes = Int(gateway["Service:ReconciliationMinutes"], "Gateway:Service:ReconciliationMinutes", 1, 1440) ?? 60,
             CheckinSeconds = Int(gateway["Service:CheckinSeconds"], "Gateway:Service:CheckinSeconds", 1, 300) ?? 5,
+            PollConcurrency = Int(gateway["Service:PollConcurrency"], "Gateway:Service:PollConcurrency", 1, 64) ?? 8,
             ShutdownSeconds = Int(gateway["Service:ShutdownSeconds"], "Gateway:Service:ShutdownSeconds", 1, 3600) ?? 110,
         };
     }

@@ -4,37 +4,24 @@ using BankGateway.Worker.Hosting;
 using BankGateway.Worker.Hosting.Service;
 using BankGateway.Worker.Channels;
 using Microsoft.Extensions.Logging;
-using Quartz;
 
 namespace BankGateway.Worker.Intake;
 
 /// <summary>
-/// One poll of one channel, every PollSeconds (one Quartz job per channel, never two at once in the cluster), under
-/// the channel's lock: intake (fetch complete sets, take them with today's China business date, mark them taken at
-/// the source). Posting, results and delivery run beside it on every node (<see cref="Hosting.Service.StageWorker"/>),
-/// reading their work from the database. A failure is logged with the channel and counted; it
-/// never stops the service, and the next poll simply tries again.
+/// One poll of one channel, under the channel's lock (a PostgreSQL advisory lock, so one node at a time in the
+/// cluster): intake (fetch complete sets, take them with today's China business date, mark them taken at the
+/// source). <see cref="ChannelPoller"/> runs it every PollSeconds on every node. Posting, results and delivery run
+/// beside it on every node (<see cref="Hosting.Service.StageWorker"/>), reading their work from the database. A
+/// failure is logged with the channel and counted; it never stops the service, and the next poll simply tries again.
 /// </summary>
-[DisallowConcurrentExecution]
-internal sealed class ChannelPollJob(
+internal sealed class ChannelPoll(
     ChannelRegistry channels,
     IntakeStage intake,
     ChannelLock locks,
     ChannelCircuits circuits,
     GatewayClock clock,
-    ILogger<ChannelPollJob> logger) : IJob
+    ILogger<ChannelPoll> logger)
 {
-    public const string Group = "intake";
-    public const string AdmDivCodeKey = "AdmDivCode";
-
-    public static JobKey KeyFor(string admDivCode) => new($"poll-{admDivCode}", Group);
-
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken ct)
-    {
-        string adm = context.MergedJobDataMap.GetString(AdmDivCodeKey) ?? "";
-        await PollAsync(adm, ct);
-    }
-
     /// <summary>One poll; returns what the pass did, or null when it did not run (unknown channel, circuit open, lock held).</summary>
     public async Task<RunReport?> PollAsync(string admDivCode, CancellationToken ct)
     {
