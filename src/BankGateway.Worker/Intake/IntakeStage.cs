@@ -16,8 +16,12 @@ internal sealed class IntakeStage(
     GatewayClock clock,
     Containment.Quarantine quarantine,
     Archive.ArchiveStore archive,
-    ILogger<IntakeStage> logger)
+    ILogger<IntakeStage> logger) : IDisposable
 {
+    // Takes across all channels of this process (D59): polls run 8 at once, but a set's verify, parse and COPY are CPU
+    // work, and more of them at once than there are cores slow the posting they compete with.
+    private readonly SemaphoreSlim _takes = new(settings.IntakeConcurrency, settings.IntakeConcurrency);
+
     /// <param name="requireStableFiles">Take a file only once its size and time are unchanged since the previous pass (a polled local inbox).</param>
     public async Task RunAsync(string inbox, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate, bool requireStableFiles,
         RunReport report, CancellationToken ct)
@@ -43,6 +47,7 @@ internal sealed class IntakeStage(
                 report.Quarantined.Add($"{set.VoucherFileName}: held in quarantine (release it on the dashboard to take it again)");
                 continue;
             }
+            await _takes.WaitAsync(ct);
             try
             {
                 var outcome = await intake.TakeAsync(set, key, businessDate, ct);
@@ -55,6 +60,12 @@ internal sealed class IntakeStage(
                 await quarantine.HoldSetAsync(set, setKey, e, ct);
                 report.Quarantined.Add($"{set.VoucherFileName}: quarantined: {e.Message}");
             }
+            finally
+            {
+                _takes.Release();
+            }
         }
     }
+
+    public void Dispose() => _takes.Dispose();
 }

@@ -92,6 +92,8 @@ public sealed class LocalChannelServiceTests
     [TestCase("Gateway__Channels__0__FinancePublicKeyFile", "/nonexistent/finance.pem", "Gateway:Channels:0:FinancePublicKeyFile")]
     [TestCase("Gateway__ReturnTime", "9am", "Gateway:ReturnTime")]
     [TestCase("Gateway__Dashboard__Urls", "localhost:5080", "Gateway:Dashboard:Urls")]
+    [TestCase("Gateway__Service__PollConcurrency", "0", "Gateway:Service:PollConcurrency")]
+    [TestCase("Gateway__Intake__Concurrency", "65", "Gateway:Intake:Concurrency")]
     public async Task Wrong_setting_stops_the_start_with_exit_code_1_naming_the_key(string variable, string value, string key)
     {
         string work = Directory.CreateTempSubdirectory("bg-service-bad-").FullName;
