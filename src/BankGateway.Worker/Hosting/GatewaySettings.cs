@@ -31,7 +31,7 @@ public sealed class GatewaySettings
     /// <summary>
     /// <c>Gateway:Intake:Concurrency</c>: sets this process takes at once (verify, parse, copy: CPU work for the node and
     /// the database). Default: the node's core count. More at once only share the same cores: a peak day with up to 8
-    /// at once on 2 cores ran at 16,362–17,576 lines/s, with 2–3 at 22,045–22,404 (performance.md, D59).
+    /// at once on 2 cores ran at 16,362–17,576 lines/s, with 2 at 19,321–19,764 (performance.md, D59).
     /// </summary>
     public int IntakeConcurrency { get; init; } = Environment.ProcessorCount;
 

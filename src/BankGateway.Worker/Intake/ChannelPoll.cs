@@ -22,15 +22,11 @@ internal sealed class ChannelPoll(
     GatewayClock clock,
     ILogger<ChannelPoll> logger)
 {
-    /// <summary>One poll; returns what the pass did, or null when it did not run (unknown channel, circuit open, lock held).</summary>
+    /// <summary>One poll of a configured channel; returns what the pass did, or null when it did not run (circuit open, lock held).</summary>
     public async Task<RunReport?> PollAsync(string admDivCode, CancellationToken ct)
     {
-        if (channels.Find(admDivCode) is not { } entry)
-        {
-            // Nodes of one cluster must share one channel configuration; this one was started with another.
-            logger.LogWarning("Intake: poll for channel {Adm}, which this node does not have configured; skipped", admDivCode);
-            return null;
-        }
+        // ChannelPoller polls exactly the channels this registry was built from.
+        var entry = channels.Find(admDivCode) ?? throw new ArgumentException($"channel {admDivCode} is not configured on this node", nameof(admDivCode));
         if (circuits.ShouldSkip(admDivCode)) return null;
 
         var started = Stopwatch.StartNew();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BankGateway.Worker.Hosting.Service;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -36,7 +37,7 @@ internal sealed class ChannelPoller(ServiceSettings service, ChannelPoll poll, I
         var wake = _wake[admDivCode];
         while (!ct.IsCancellationRequested)
         {
-            var started = DateTimeOffset.UtcNow;
+            long started = Stopwatch.GetTimestamp(); // monotonic: a wall-clock step never stretches the interval
             try
             {
                 await _slots.WaitAsync(ct);
@@ -49,7 +50,7 @@ internal sealed class ChannelPoller(ServiceSettings service, ChannelPoll poll, I
                     _slots.Release();
                 }
                 // Fixed rate, as a repeating trigger: a poll longer than the interval is followed by the next at once, not a backlog.
-                var wait = started + interval - DateTimeOffset.UtcNow;
+                var wait = interval - Stopwatch.GetElapsedTime(started);
                 await wake.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -27,9 +27,8 @@ internal sealed class ServiceSettings
     public int CheckinSeconds { get; init; } = 5;
 
     /// <summary>
-    /// <c>Gateway:Service:PollConcurrency</c>: how many channel polls this node runs at once (an idle poll takes
-    /// milliseconds; a poll taking a large set parses and copies for seconds, and more of those at once than this
-    /// only share the same cores). Default 8.
+    /// <c>Gateway:Service:PollConcurrency</c>: how many channel polls this node runs at once (D58). An idle poll takes
+    /// milliseconds; the takes inside polls are bounded apart by <c>Gateway:Intake:Concurrency</c> (D59). Default 8.
     /// </summary>
     public int PollConcurrency { get; init; } = 8;
 
