@@ -30,12 +30,61 @@ internal sealed class ArchiveStore(NpgsqlDataSource db, GatewayClock clock, Arch
 
     public ArchiveSettings Settings => settings;
 
-    /// <summary>The voucher, its .sig and its detail file, as intake read them.</summary>
-    public Task KeepInboundAsync(VoucherSet set, CancellationToken ct) => KeepAllAsync(Inbound, set.AdmDivCode, set.MemberPaths, ct);
+    /// <summary>
+    /// The voucher, its .sig and its detail file, as intake read them: the detail file from <paramref name="detailCopy"/>
+    /// when intake recorded it (the bytes it parsed, with their SM3), else copied from the inbox.
+    /// </summary>
+    public async Task KeepInboundAsync(VoucherSet set, ArchiveCopy? detailCopy, CancellationToken ct)
+    {
+        if (detailCopy?.Sm3 is not { } sm3)
+        {
+            detailCopy?.Dispose();
+            await KeepAllAsync(Inbound, set.AdmDivCode, set.MemberPaths, ct);
+            return;
+        }
+        await KeepAllAsync(Inbound, set.AdmDivCode, [set.VoucherPath, set.SigPath], ct);
+        await KeepAsync(detailCopy, sm3, ct);
+    }
 
-    /// <summary>An outbound file just written, with its .sig.</summary>
-    public Task KeepOutboundAsync(string path, string admDivCode, CancellationToken ct) =>
-        KeepAllAsync(Outbound, admDivCode, [path, SignatureFile.SigPath(path)], ct);
+    /// <summary>A copy of the set's detail file to be written by intake's recording read; null when the set has none.</summary>
+    public ArchiveCopy? BeginDetailCopy(VoucherSet set) =>
+        set.DetailPath is null ? null : BeginCopy(Inbound, set.AdmDivCode, Path.GetFileName(set.DetailPath));
+
+    /// <summary>
+    /// A copy of <paramref name="fileName"/> to be written while the file itself is (see <see cref="ArchiveCopy"/>);
+    /// <see cref="KeepAsync(ArchiveCopy, string, CancellationToken)"/> files it once the file is recorded.
+    /// </summary>
+    public ArchiveCopy BeginCopy(string kind, string admDivCode, string fileName)
+    {
+        var month = ThisMonth();
+        return new ArchiveCopy(kind, admDivCode, fileName, month, Path.GetDirectoryName(Full(Relative(kind, month, admDivCode, fileName)))!);
+    }
+
+    /// <summary>An outbound file just written through <paramref name="copy"/> with SM3 <paramref name="sm3"/>, and its .sig.</summary>
+    public async Task KeepOutboundAsync(string path, ArchiveCopy copy, string sm3, CancellationToken ct)
+    {
+        await KeepAsync(copy, sm3, ct);
+        await KeepAllAsync(Outbound, copy.AdmDivCode, [SignatureFile.SigPath(path)], ct);
+    }
+
+    /// <summary>Files a copy written in the same pass as its file, whose bytes had SM3 <paramref name="sm3"/>.</summary>
+    public async Task KeepAsync(ArchiveCopy copy, string sm3, CancellationToken ct)
+    {
+        try
+        {
+            if (!copy.Close()) throw copy.Failure!;
+            await FileAsync(copy.Kind, copy.AdmDivCode, copy.FileName, copy.Month, copy.TempPath, sm3, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            ArchiveMetrics.KeepFailures.Inc();
+            logger.LogError("ALARM archive: {File} not kept: {Message}", copy.FileName, e.Message);
+        }
+        finally
+        {
+            copy.Dispose();
+        }
+    }
 
     private async Task KeepAllAsync(string kind, string admDivCode, IEnumerable<string> paths, CancellationToken ct)
     {
@@ -56,41 +105,52 @@ internal sealed class ArchiveStore(NpgsqlDataSource db, GatewayClock clock, Arch
     private async Task KeepAsync(string kind, string admDivCode, string source, CancellationToken ct)
     {
         string name = Path.GetFileName(source);
-        var now = clock.UtcNow;
         var month = ThisMonth();
-        string relative = Path.Combine(kind, month.ToString("yyyy-MM", CultureInfo.InvariantCulture), admDivCode, name);
-        string directory = Path.GetDirectoryName(Full(relative))!;
+        string directory = Path.GetDirectoryName(Full(Relative(kind, month, admDivCode, name)))!;
         Directory.CreateDirectory(directory);
         // The copy is hashed, not the source: the SM3 recorded is that of the bytes kept.
         string temp = Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.tmp");
         try
         {
             File.Copy(source, temp);
-            string sm3 = await Sm3.HashFileHexAsync(temp, ct);
-            await using var connection = await db.OpenConnectionAsync(ct);
-            if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                    "select exists (select 1 from archived_files where kind = @kind and file_name = @name and sm3 = @sm3)",
-                    new { kind, name, sm3 }, cancellationToken: ct)))
-                return;
-            if (File.Exists(Full(relative)) || await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                    "select exists (select 1 from archived_files where path = @relative)", new { relative }, cancellationToken: ct)))
-                relative += "." + now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "." + sm3[..8];
-            long size = new FileInfo(temp).Length;
-            File.Move(temp, Full(relative), overwrite: false);
-            int rows = await connection.ExecuteAsync(new CommandDefinition("""
-                insert into archived_files (kind, file_name, adm_div_code, month, path, sm3, size_bytes, kept_at)
-                values (@kind, @name, @admDivCode, @month, @relative, @sm3, @size, @now)
-                on conflict do nothing
-                """, new { kind, name, admDivCode, month, relative, sm3, size, now }, cancellationToken: ct));
-            // Another node kept the same bytes at the same moment: its copy and row stand.
-            if (rows == 0) File.Delete(Full(relative));
-            else logger.LogInformation("Archive: kept {Kind} {File} as {Path} (SM3 {Sm3})", kind, name, relative, sm3);
+            await FileAsync(kind, admDivCode, name, month, temp, await Sm3.HashFileHexAsync(temp, ct), ct);
         }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
+
+    /// <summary>
+    /// Moves a complete copy (<paramref name="temp"/>, whose bytes have SM3 <paramref name="sm3"/>) to its place and
+    /// records it; the same bytes under the same name already kept, it is dropped.
+    /// </summary>
+    private async Task FileAsync(string kind, string admDivCode, string name, DateOnly month, string temp, string sm3, CancellationToken ct)
+    {
+        var now = clock.UtcNow;
+        string relative = Relative(kind, month, admDivCode, name);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from archived_files where kind = @kind and file_name = @name and sm3 = @sm3)",
+                new { kind, name, sm3 }, cancellationToken: ct)))
+            return;
+        if (File.Exists(Full(relative)) || await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from archived_files where path = @relative)", new { relative }, cancellationToken: ct)))
+            relative += "." + now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "." + sm3[..8];
+        long size = new FileInfo(temp).Length;
+        File.Move(temp, Full(relative), overwrite: false);
+        int rows = await connection.ExecuteAsync(new CommandDefinition("""
+            insert into archived_files (kind, file_name, adm_div_code, month, path, sm3, size_bytes, kept_at)
+            values (@kind, @name, @admDivCode, @month, @relative, @sm3, @size, @now)
+            on conflict do nothing
+            """, new { kind, name, admDivCode, month, relative, sm3, size, now }, cancellationToken: ct));
+        // Another node kept the same bytes at the same moment: its copy and row stand.
+        if (rows == 0) File.Delete(Full(relative));
+        else logger.LogInformation("Archive: kept {Kind} {File} as {Path} (SM3 {Sm3})", kind, name, relative, sm3);
+    }
+
+    private static string Relative(string kind, DateOnly month, string admDivCode, string name) =>
+        Path.Combine(kind, month.ToString("yyyy-MM", CultureInfo.InvariantCulture), admDivCode, name);
 
     /// <summary>
     /// Deletes the local copies of every month that ended more than <see cref="ArchiveSettings.RetentionYears"/> ago and

@@ -40,7 +40,8 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
             return new Written(path, recorded.Sm3, false);
         }
 
-        var produced = await ProduceAndRecordAsync(path, fileName, kind, admDivCode, voucherId, source, recorded, produce, ct);
+        using var copy = archive.BeginCopy(Archive.ArchiveStore.Outbound, admDivCode, fileName);
+        var produced = await ProduceAndRecordAsync(path, fileName, kind, admDivCode, voucherId, source, recorded, copy, produce, ct);
         if (produced is null)
         {
             // Another node recorded it first: its bytes and signature are the file.
@@ -48,7 +49,7 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
             await KeepLocalCopyAsync(path, fileName, theirs.Sm3, ct);
             return new Written(path, theirs.Sm3, false);
         }
-        await archive.KeepOutboundAsync(path, admDivCode, ct);
+        await archive.KeepOutboundAsync(path, copy, produced, ct);
         logger.LogInformation("Results: wrote {File} (SM3 {Sm3})", fileName, produced);
         return new Written(path, produced, true);
     }
@@ -75,13 +76,13 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
     }
 
     /// <summary>
-    /// Writes the file in one pass through <see cref="OutboundWriteStream"/> (local copy, SM3, signature and stored
-    /// parts) and records it, its signature and its first delivery in the same transaction; returns its SM3, or null
+    /// Writes the file in one pass through <see cref="OutboundWriteStream"/> (local copy, SM3, signature, archive
+    /// <paramref name="copy"/> and stored parts) and records it, its signature and its first delivery in the same transaction; returns its SM3, or null
     /// when another node recorded the same answer first. A file recorded before migration 009 (<paramref name="earlier"/>
     /// without bytes) only gets its bytes stored: it was delivered then.
     /// </summary>
     private async Task<string?> ProduceAndRecordAsync(string path, string fileName, string kind, string admDivCode, long? voucherId, string source,
-        Recorded? earlier, Func<Stream, CancellationToken, Task> produce, CancellationToken ct)
+        Recorded? earlier, Archive.ArchiveCopy copy, Func<Stream, CancellationToken, Task> produce, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -97,7 +98,7 @@ internal sealed class OutboundFiles(NpgsqlDataSource db, BankKey bankKey, Archiv
         long size = 0;
         await AtomicFile.WriteAsync(path, async (file, token) =>
         {
-            var through = new OutboundWriteStream(file, bankKey.Key, connection, tx, fileName);
+            var through = new OutboundWriteStream(file, bankKey.Key, connection, tx, fileName, copy);
             try
             {
                 await produce(through, token);

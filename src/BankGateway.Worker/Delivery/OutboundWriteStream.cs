@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Threading.Channels;
+using BankGateway.Worker.Archive;
 using BankGateway.Files.Signing;
 using Npgsql;
 using NpgsqlTypes;
@@ -7,10 +9,12 @@ namespace BankGateway.Worker.Delivery;
 
 /// <summary>
 /// What an outbound file is written through: every byte goes to the local file, into its SM3 and its SM2
-/// signature, and, in parts of <see cref="OutboundStore.PartBytes"/>, into <c>outbound_file_parts</c> in the
-/// recording transaction. One pass: the file is never read back to be hashed, signed or stored (a 1M-line RS_
-/// was read three more times). Parts are inserted by a background task while the producer goes on writing, so
-/// PostgreSQL compresses one part while the next is formatted; at most <see cref="PartsInFlight"/> wait.
+/// signature, into its archive copy, and, in parts of <see cref="OutboundStore.PartBytes"/>, into
+/// <c>outbound_file_parts</c> in the recording transaction. One pass: the file is never read back to be hashed,
+/// signed, stored or archived (a 1M-line RS_ was read four more times). The producer's thread writes the file and
+/// its SM3; a background task takes each full part, signs it (the signature's SM3 over Z‖M is a second hash of
+/// every byte) and copies it to the archive while PostgreSQL compresses and inserts it, so the two hashes run on
+/// two cores. At most <see cref="PartsInFlight"/> parts wait.
 /// </summary>
 internal sealed class OutboundWriteStream : Stream
 {
@@ -19,15 +23,19 @@ internal sealed class OutboundWriteStream : Stream
     private readonly Stream _file;
     private readonly Sm3Hasher _sm3 = new();
     private readonly Sm2Signing _signing;
-    private readonly Channel<(int PartNo, byte[] Bytes)> _parts = Channel.CreateBounded<(int, byte[])>(PartsInFlight);
+    private readonly ArchiveCopy? _archive;
+    private readonly Channel<(int PartNo, byte[] Bytes, int Length)> _parts = Channel.CreateBounded<(int, byte[], int)>(PartsInFlight);
     private readonly Task _inserting;
-    private byte[] _part = new byte[OutboundStore.PartBytes];
+    // Parts come from the shared pool and go back once inserted: a fresh 1 MiB array per part was a zeroed
+    // large-object allocation each, and those count towards full collections.
+    private byte[] _part = ArrayPool<byte>.Shared.Rent(OutboundStore.PartBytes);
     private int _filled, _partNo;
 
-    public OutboundWriteStream(Stream file, Sm2PrivateKey key, NpgsqlConnection connection, NpgsqlTransaction tx, string fileName)
+    public OutboundWriteStream(Stream file, Sm2PrivateKey key, NpgsqlConnection connection, NpgsqlTransaction tx, string fileName, ArchiveCopy? archive)
     {
         _file = file;
         _signing = key.BeginSigning();
+        _archive = archive;
         _inserting = InsertPartsAsync(connection, tx, fileName);
     }
 
@@ -56,7 +64,8 @@ internal sealed class OutboundWriteStream : Stream
     /// </summary>
     public async Task<(string Sm3, byte[] Signature)> FinishAsync()
     {
-        if (_filled > 0 || _partNo == 0) Send(_part[.._filled]);
+        if (_filled > 0 || _partNo == 0) Send(_part, _filled);
+        else ArrayPool<byte>.Shared.Return(_part);
         _parts.Writer.Complete();
         await _inserting;
         return (_sm3.FinishHex(), _signing.Finish());
@@ -65,28 +74,27 @@ internal sealed class OutboundWriteStream : Stream
     private void Take(ReadOnlySpan<byte> bytes)
     {
         _sm3.Append(bytes);
-        _signing.Append(bytes);
         BytesWritten += bytes.Length;
         while (!bytes.IsEmpty)
         {
-            int n = Math.Min(bytes.Length, _part.Length - _filled);
+            int n = Math.Min(bytes.Length, OutboundStore.PartBytes - _filled);
             bytes[..n].CopyTo(_part.AsSpan(_filled));
             _filled += n;
             bytes = bytes[n..];
-            if (_filled == _part.Length)
+            if (_filled == OutboundStore.PartBytes)
             {
-                Send(_part);
-                _part = new byte[OutboundStore.PartBytes];
+                Send(_part, _filled);
+                _part = ArrayPool<byte>.Shared.Rent(OutboundStore.PartBytes);
                 _filled = 0;
             }
         }
     }
 
-    private void Send(byte[] part)
+    private void Send(byte[] part, int length)
     {
         // The producer writes synchronously (StreamWriter); it waits here only when PostgreSQL is PartsInFlight behind.
         if (_inserting.IsFaulted) _inserting.GetAwaiter().GetResult();
-        var item = (_partNo++, part);
+        var item = (_partNo++, part, length);
         try
         {
             if (!_parts.Writer.TryWrite(item)) _parts.Writer.WriteAsync(item).AsTask().GetAwaiter().GetResult();
@@ -115,11 +123,17 @@ internal sealed class OutboundWriteStream : Stream
             insert.Parameters.Add(new NpgsqlParameter { Value = fileName });
             insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer });
             insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea });
-            await foreach (var (partNo, bytes) in _parts.Reader.ReadAllAsync())
+            await foreach (var (partNo, bytes, length) in _parts.Reader.ReadAllAsync())
             {
                 insert.Parameters[1].Value = partNo;
-                insert.Parameters[2].Value = bytes;
-                await insert.ExecuteNonQueryAsync();
+                insert.Parameters[2].Value = new ArraySegment<byte>(bytes, 0, length); // a pooled array may be longer than the part
+                var inserted = insert.ExecuteNonQueryAsync();
+                // While PostgreSQL compresses and stores the part, this thread signs and archives it; they only read it.
+                var part = bytes.AsSpan(0, length);
+                _signing.Append(part);
+                _archive?.Write(part);
+                await inserted;
+                ArrayPool<byte>.Shared.Return(bytes);
             }
         }
         catch

@@ -50,8 +50,9 @@ internal sealed class IntakeStage(
             await _takes.WaitAsync(ct);
             try
             {
-                var outcome = await intake.TakeAsync(set, key, businessDate, ct);
-                await archive.KeepInboundAsync(set, ct);
+                using var detailCopy = archive.BeginDetailCopy(set);
+                var outcome = await intake.TakeAsync(set, key, businessDate, ct, detailCopy);
+                await archive.KeepInboundAsync(set, detailCopy, ct);
                 box.MoveToProcessed(set);
                 report.Intake.Add(outcome);
             }

@@ -28,7 +28,10 @@ internal sealed class VoucherIntake(
     ILogger<VoucherIntake> logger,
     GatewaySettings settings)
 {
-    public async Task<IntakeOutcome> TakeAsync(VoucherSet set, Sm2PublicKey financeKey, DateOnly businessDate, CancellationToken ct)
+    /// <param name="detailCopy">When given, the archive copy of the detail file, written by the read that records it
+    /// and completed with its SM3 when the voucher is recorded.</param>
+    public async Task<IntakeOutcome> TakeAsync(VoucherSet set, Sm2PublicKey financeKey, DateOnly businessDate, CancellationToken ct,
+        Archive.ArchiveCopy? detailCopy = null)
     {
         // The bytes read here are the ones verified, parsed and recorded (contract §12): never a second read.
         var voucherBytes = await ReadVoucherBytesAsync(set, ct);
@@ -53,7 +56,7 @@ internal sealed class VoucherIntake(
             return await RejectAsync(set, deliveryKey, verdict.Code, verdict.Detail!, now, ct);
 
         var voucher = verdict.Voucher!;
-        var recorded = await RecordAsync(set, voucher, verdict.Entry!, contentSm3, deliveryKey, businessDate, now, ct);
+        var recorded = await RecordAsync(set, voucher, verdict.Entry!, contentSm3, deliveryKey, businessDate, now, detailCopy, ct);
         if (recorded.Code != RejectCode.None)
             return await RejectAsync(set, deliveryKey, recorded.Code, recorded.Detail!, now, ct);
 
@@ -130,7 +133,8 @@ internal sealed class VoucherIntake(
     private sealed record Recorded(RejectCode Code, string? Detail, long VoucherId);
 
     /// <summary>Records voucher and lines in one transaction; R06/R03 found while streaming roll it all back.</summary>
-    private async Task<Recorded> RecordAsync(VoucherSet set, Voucher voucher, CatalogueEntry entry, string contentSm3, string deliveryKey, DateOnly businessDate, DateTimeOffset now, CancellationToken ct)
+    private async Task<Recorded> RecordAsync(VoucherSet set, Voucher voucher, CatalogueEntry entry, string contentSm3, string deliveryKey, DateOnly businessDate, DateTimeOffset now,
+        Archive.ArchiveCopy? detailCopy, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -139,10 +143,13 @@ internal sealed class VoucherIntake(
         var prechecker = new LinePrechecker(voucher, entry);
         var sum = new VoucherTotals.CheckedSum();
         int rows;
+        string recordedSm3;
         try
         {
             await using var file = new FileStream(set.DetailPath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            await using var hashed = new Sm3HashingStream(file, leaveOpen: true);
+            // The archive copy, if any, takes exactly the bytes hashed and parsed here.
+            await using Stream read = detailCopy is null ? file : new Archive.ArchiveCopyReadStream(file, detailCopy);
+            await using var hashed = new Sm3HashingStream(read, leaveOpen: true);
             await using var reader = new IssuanceListReader(hashed, voucher.DetailEncoding, voucher.DetailFile, leaveOpen: true);
             await using var recorder = await LineRecorder.StartAsync(connection, voucherId, ct);
             while (reader.TryRead(out var line))
@@ -161,7 +168,7 @@ internal sealed class VoucherIntake(
                 return new Recorded(RejectCode.R03, $"{voucher.DetailFile} lines sum to {sum.Describe()}, PayAmt is {voucher.PayAmt}", 0);
             // What was recorded is what was checked: the bytes just parsed must be the ones whose SM3 the bureau signed.
             await hashed.CopyToAsync(Stream.Null, ct);
-            string recordedSm3 = hashed.FinishHex();
+            recordedSm3 = hashed.FinishHex();
             if (!string.Equals(recordedSm3, voucher.DetailFileSm3, StringComparison.OrdinalIgnoreCase))
                 return new Recorded(RejectCode.R02, $"{voucher.DetailFile}: changed while being read (SM3 of the bytes read is {recordedSm3}, the voucher says {voucher.DetailFileSm3})", 0);
             await recorder.CompleteAsync(ct);
@@ -181,6 +188,7 @@ internal sealed class VoucherIntake(
             new { chunks, voucherId, deliveryKey, adm = voucher.AdmDivCode, no = voucher.VoucherNo, file = set.VoucherFileName, detail = voucher.DetailFile, now, accepted = DeliveryOutcome.Accepted },
             tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
+        detailCopy?.Complete(recordedSm3);
         if (prechecker.PhoneWarnings > 0)
             logger.LogWarning("Intake: {Voucher} has {Count} lines with a malformed 手机号码 (paid anyway; no SMS possible)", set.VoucherFileName, prechecker.PhoneWarnings);
         return new Recorded(RejectCode.None, null, voucherId);
