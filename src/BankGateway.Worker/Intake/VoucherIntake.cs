@@ -148,8 +148,7 @@ internal sealed class VoucherIntake(
         {
             await using var file = new FileStream(set.DetailPath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
             // The archive copy, if any, takes exactly the bytes hashed and parsed here.
-            await using Stream read = detailCopy is null ? file : new Archive.ArchiveCopyReadStream(file, detailCopy);
-            await using var hashed = new Sm3HashingStream(read, leaveOpen: true);
+            await using var hashed = new HashingReadStream(file, detailCopy);
             await using var reader = new IssuanceListReader(hashed, voucher.DetailEncoding, voucher.DetailFile, leaveOpen: true);
             await using var recorder = await LineRecorder.StartAsync(connection, voucherId, ct);
             while (reader.TryRead(out var line))
@@ -168,7 +167,7 @@ internal sealed class VoucherIntake(
                 return new Recorded(RejectCode.R03, $"{voucher.DetailFile} lines sum to {sum.Describe()}, PayAmt is {voucher.PayAmt}", 0);
             // What was recorded is what was checked: the bytes just parsed must be the ones whose SM3 the bureau signed.
             await hashed.CopyToAsync(Stream.Null, ct);
-            recordedSm3 = hashed.FinishHex();
+            recordedSm3 = await hashed.FinishHexAsync();
             if (!string.Equals(recordedSm3, voucher.DetailFileSm3, StringComparison.OrdinalIgnoreCase))
                 return new Recorded(RejectCode.R02, $"{voucher.DetailFile}: changed while being read (SM3 of the bytes read is {recordedSm3}, the voucher says {voucher.DetailFileSm3})", 0);
             await recorder.CompleteAsync(ct);
