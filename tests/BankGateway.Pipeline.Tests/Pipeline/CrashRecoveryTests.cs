@@ -42,10 +42,12 @@ public sealed class CrashRecoveryTests
             for (int attempt = 0; attempt < 40 && kills < Kills; attempt++)
             {
                 using var run = worker.Start(runOnce);
-                // Let it reach posting, then kill at a random instant within the next chunks.
+                // Let it reach posting, then kill at a random instant within the next chunks. A 5,000-line chunk takes
+                // 50–200 ms: within 200 ms of the first chunk's start, ten kills leave most of the 40 chunks to post
+                // even on a fast machine (with 700 ms, posting finished after five kills on a fast one).
                 bool posting = await run.WaitForLineAsync(l => l.Contains("chunk", StringComparison.Ordinal), TimeSpan.FromMinutes(2));
                 if (!posting) break; // finished: nothing left to post
-                await Task.Delay(random.Next(0, 700));
+                await Task.Delay(random.Next(0, 200));
                 if (run.Process.HasExited) break;
                 run.Kill();
                 kills++;
