@@ -22,6 +22,13 @@ internal sealed class IntakeStage(
     // work, and more of them at once than there are cores slow the posting they compete with.
     private readonly SemaphoreSlim _takes = new(settings.IntakeConcurrency, settings.IntakeConcurrency);
 
+    /// <summary>
+    /// A set whose list is at most this size (about 1,000 lines, a small voucher) is taken without waiting for a slot
+    /// (D61): its take is tens of milliseconds, and behind the slots it waited for large takes (a peak day's small
+    /// vouchers spent 8 s of their 13.5 s there).
+    /// </summary>
+    internal const long LightTakeBytes = 256 * 1024;
+
     /// <param name="requireStableFiles">Take a file only once its size and time are unchanged since the previous pass (a polled local inbox).</param>
     public async Task RunAsync(string inbox, Func<string, Sm2PublicKey?> financeKeyFor, DateOnly businessDate, bool requireStableFiles,
         RunReport report, CancellationToken ct)
@@ -47,7 +54,8 @@ internal sealed class IntakeStage(
                 report.Quarantined.Add($"{set.VoucherFileName}: held in quarantine (release it on the dashboard to take it again)");
                 continue;
             }
-            await _takes.WaitAsync(ct);
+            bool light = IsLight(set);
+            if (!light) await _takes.WaitAsync(ct);
             try
             {
                 using var detailCopy = archive.BeginDetailCopy(set);
@@ -63,9 +71,16 @@ internal sealed class IntakeStage(
             }
             finally
             {
-                _takes.Release();
+                if (!light) _takes.Release();
             }
         }
+    }
+
+    private static bool IsLight(VoucherSet set)
+    {
+        if (set.DetailPath is null) return true;
+        var detail = new FileInfo(set.DetailPath);
+        return !detail.Exists || detail.Length <= LightTakeBytes;
     }
 
     public void Dispose() => _takes.Dispose();
