@@ -18,14 +18,13 @@ internal sealed class IntakeStage(
     Archive.ArchiveStore archive,
     ILogger<IntakeStage> logger) : IDisposable
 {
-    // Takes across all channels of this process (D59): polls run 8 at once, but a set's verify, parse and COPY are CPU
+    // Takes across all channels of this process (D59): polls run up to 64 at once, but a set's verify, parse and COPY are CPU
     // work, and more of them at once than there are cores slow the posting they compete with.
     private readonly SemaphoreSlim _takes = new(settings.IntakeConcurrency, settings.IntakeConcurrency);
 
     /// <summary>
     /// A set whose list is at most this size (about 1,000 lines, a small voucher) is taken without waiting for a slot
-    /// (D61): its take is tens of milliseconds, and behind the slots it waited for large takes (a peak day's small
-    /// vouchers spent 8 s of their 13.5 s there).
+    /// (D61): its take is tens of milliseconds and should not queue behind large takes of seconds each.
     /// </summary>
     internal const long LightTakeBytes = 256 * 1024;
 

@@ -28,9 +28,14 @@ internal sealed class ServiceSettings
 
     /// <summary>
     /// <c>Gateway:Service:PollConcurrency</c>: how many channel polls this node runs at once (D58). An idle poll takes
-    /// milliseconds; the takes inside polls are bounded apart by <c>Gateway:Intake:Concurrency</c> (D59). Default 8.
+    /// milliseconds; the takes inside polls are bounded apart by <c>Gateway:Intake:Concurrency</c> (D59). Default 64: a
+    /// poll waiting for a take slot holds its poll slot, so with 8 a burst of large sets left other bureaus unpolled for
+    /// up to 18 s (D61).
     /// </summary>
-    public int PollConcurrency { get; init; } = 8;
+    public int PollConcurrency { get; init; } = DefaultPollConcurrency;
+
+    /// <summary>The default of <see cref="PollConcurrency"/>, also its upper bound.</summary>
+    public const int DefaultPollConcurrency = 64;
 
     /// <summary><c>Gateway:Service:ShutdownSeconds</c>: how long SIGTERM waits for running jobs (a posting chunk) to finish.</summary>
     public int ShutdownSeconds { get; init; } = 110;
@@ -52,7 +57,7 @@ internal sealed class ServiceSettings
             ClearingTime = Time(gateway["ClearingTime"], "Gateway:ClearingTime") ?? new TimeOnly(17, 0),
             ReconciliationMinutes = Int(gateway["Service:ReconciliationMinutes"], "Gateway:Service:ReconciliationMinutes", 1, 1440) ?? 60,
             CheckinSeconds = Int(gateway["Service:CheckinSeconds"], "Gateway:Service:CheckinSeconds", 1, 300) ?? 5,
-            PollConcurrency = Int(gateway["Service:PollConcurrency"], "Gateway:Service:PollConcurrency", 1, 64) ?? 8,
+            PollConcurrency = Int(gateway["Service:PollConcurrency"], "Gateway:Service:PollConcurrency", 1, DefaultPollConcurrency) ?? DefaultPollConcurrency,
             ShutdownSeconds = Int(gateway["Service:ShutdownSeconds"], "Gateway:Service:ShutdownSeconds", 1, 3600) ?? 110,
         };
     }
