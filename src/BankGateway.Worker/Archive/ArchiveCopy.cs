@@ -4,7 +4,7 @@ namespace BankGateway.Worker.Archive;
 /// An archive copy written in the same pass as the file it keeps (see <see cref="ArchiveStore.BeginCopy"/>): the bytes
 /// that go into the file's SM3 go here too, so the copy is kept with that SM3 and is never read back to be hashed.
 /// A copy that cannot be written (disk full, permissions) stops taking bytes and is an alarm when kept: keeping
-/// never stops a payment or an answer. Disposing deletes whatever was not kept.
+/// never stops a payment or an answer. Its creator owns it: disposing deletes whatever was not kept.
 /// </summary>
 internal sealed class ArchiveCopy : IDisposable
 {
@@ -61,8 +61,15 @@ internal sealed class ArchiveCopy : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Failure = e;
-            _stream?.Dispose();
+            CloseQuietly(); // its buffered bytes would fail to flush the same way; the file's writer must not see that
         }
+    }
+
+    private void CloseQuietly()
+    {
+        try { _stream?.Dispose(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        _stream = null;
     }
 
     /// <summary>Closes the copy; true when every byte was written (an empty file is created here).</summary>
@@ -83,8 +90,7 @@ internal sealed class ArchiveCopy : IDisposable
 
     public void Dispose()
     {
-        _stream?.Dispose();
-        _stream = null;
+        CloseQuietly();
         try
         {
             if (File.Exists(TempPath)) File.Delete(TempPath);

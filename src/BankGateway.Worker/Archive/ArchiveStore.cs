@@ -38,7 +38,6 @@ internal sealed class ArchiveStore(NpgsqlDataSource db, GatewayClock clock, Arch
     {
         if (detailCopy?.Sm3 is not { } sm3)
         {
-            detailCopy?.Dispose();
             await KeepAllAsync(Inbound, set.AdmDivCode, set.MemberPaths, ct);
             return;
         }
@@ -67,7 +66,10 @@ internal sealed class ArchiveStore(NpgsqlDataSource db, GatewayClock clock, Arch
         await KeepAllAsync(Outbound, copy.AdmDivCode, [SignatureFile.SigPath(path)], ct);
     }
 
-    /// <summary>Files a copy written in the same pass as its file, whose bytes had SM3 <paramref name="sm3"/>.</summary>
+    /// <summary>
+    /// Files a copy written in the same pass as its file, whose bytes had SM3 <paramref name="sm3"/>; a copy that could
+    /// not be written is the alarm. The caller still disposes the copy (which removes a temporary file not filed).
+    /// </summary>
     public async Task KeepAsync(ArchiveCopy copy, string sm3, CancellationToken ct)
     {
         try
@@ -79,10 +81,6 @@ internal sealed class ArchiveStore(NpgsqlDataSource db, GatewayClock clock, Arch
         {
             ArchiveMetrics.KeepFailures.Inc();
             logger.LogError("ALARM archive: {File} not kept: {Message}", copy.FileName, e.Message);
-        }
-        finally
-        {
-            copy.Dispose();
         }
     }
 

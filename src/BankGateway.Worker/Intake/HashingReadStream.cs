@@ -70,11 +70,19 @@ internal sealed class HashingReadStream : Stream
 
     private async Task HashAsync()
     {
-        await foreach (var (bytes, length) in _reads.Reader.ReadAllAsync().ConfigureAwait(false))
+        try
         {
-            _sm3.Append(bytes.AsSpan(0, length));
-            _archive?.Write(bytes.AsSpan(0, length));
-            ArrayPool<byte>.Shared.Return(bytes);
+            await foreach (var (bytes, length) in _reads.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                _sm3.Append(bytes.AsSpan(0, length));
+                _archive?.Write(bytes.AsSpan(0, length));
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
+        }
+        catch (Exception e)
+        {
+            _reads.Writer.TryComplete(e); // a reader blocked on a full channel gets the error instead of waiting forever
+            throw;
         }
     }
 

@@ -52,17 +52,22 @@ public sealed class HashingReadStreamTests
     }
 
     [Test]
-    public async Task A_read_that_stops_early_ends_without_hanging()
+    public async Task A_read_that_stops_early_ends_without_hanging_and_leaves_the_copy_incomplete()
     {
+        const int Read = 10 * 65536;
         string path = WriteFile(4 << 20, seed: 5);
-        await using (var file = File.OpenRead(path))
-        await using (var hashed = new HashingReadStream(file, null))
-        {
-            var buffer = new byte[65536];
-            for (int i = 0; i < 10; i++) hashed.ReadExactly(buffer);
-            // disposed here without FinishHexAsync, as when a list has more lines than its voucher says
-        }
-        Assert.Pass("disposed");
+        using var copy = new ArchiveCopy(ArchiveStore.Inbound, "522726", "QC.csv", new DateOnly(2024, 9, 1), Path.Combine(_dir, "archive"));
+        await using var file = File.OpenRead(path);
+        var hashed = new HashingReadStream(file, copy);
+        hashed.ReadExactly(new byte[Read]);
+        // Disposed without FinishHexAsync, as when a list has more lines than its voucher says: the background task
+        // takes what was read and ends; disposal does not hang on it.
+        await Task.Run(hashed.Dispose).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.That(hashed.Position, Is.EqualTo(Read));
+        Assert.That(copy.Sm3, Is.Null, "only intake completes a copy, after the voucher is recorded");
+        Assert.That(copy.Close(), Is.True);
+        Assert.That(File.ReadAllBytes(copy.TempPath), Is.EqualTo(File.ReadAllBytes(path)[..Read]), "exactly the bytes read, all of them");
     }
 
     [Test]
