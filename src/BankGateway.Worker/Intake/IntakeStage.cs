@@ -53,8 +53,7 @@ internal sealed class IntakeStage(
                 report.Quarantined.Add($"{set.VoucherFileName}: held in quarantine (release it on the dashboard to take it again)");
                 continue;
             }
-            bool light = IsLight(set);
-            if (!light) await _takes.WaitAsync(ct);
+            using var slot = IsLight(set) ? null : await HoldTakeSlotAsync(ct);
             try
             {
                 using var detailCopy = archive.BeginDetailCopy(set);
@@ -68,10 +67,23 @@ internal sealed class IntakeStage(
                 await quarantine.HoldSetAsync(set, setKey, e, ct);
                 report.Quarantined.Add($"{set.VoucherFileName}: quarantined: {e.Message}");
             }
-            finally
-            {
-                if (!light) _takes.Release();
-            }
+        }
+    }
+
+    /// <summary>One of the process's take slots (D59), held until disposed. A light set takes without one (D61).</summary>
+    internal async Task<IDisposable> HoldTakeSlotAsync(CancellationToken ct)
+    {
+        await _takes.WaitAsync(ct);
+        return new TakeSlot(_takes);
+    }
+
+    private sealed class TakeSlot(SemaphoreSlim takes) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) takes.Release();
         }
     }
 
