@@ -23,7 +23,7 @@ namespace BankGateway.Benchmarks;
 /// random moments within the first A seconds (10: the load must outrun the product, or lines/s measures the arrival
 /// rate; see <see cref="DefaultArrivalSeconds"/>). Measures the wall time from the first drop to the last HD_
 /// answer, the time to answer of every voucher under 1,000 lines, the dashboard overview (node 1, logged in) once
-/// a second while the load runs, each node's peak RSS (VmHWM); then, on the same tables, the raw set-based limit
+/// a second while the load runs, each node's peak RSS (VmHWM); the load starts from a checkpoint, as the raw limit does. Then, on the same tables, the raw set-based limit
 /// of the same credits (<see cref="RawLimit"/>). Last line:
 /// <c>peakday: &lt;lines/s&gt; lines/s, &lt;x.xx&gt;x raw limit, small-voucher p95 &lt;s&gt; s, overview p95 &lt;ms&gt; ms, peak RSS &lt;n&gt; MB</c>
 /// (the RSS is the largest node's).
