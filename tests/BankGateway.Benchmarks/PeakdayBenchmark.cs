@@ -16,7 +16,7 @@ using Npgsql;
 namespace BankGateway.Benchmarks;
 
 /// <summary>
-/// <c>peakday [--bureaus N] [--lines L] [--min-size a] [--max-size b] [--nodes 1|2] [--arrival-seconds A] [--chunk-size C] [--timeout-minutes T] [--keep-logs] [--verbose]</c>:
+/// <c>peakday [--bureaus N] [--lines L] [--min-size a] [--max-size b] [--nodes 1|2] [--arrival-seconds A] [--chunk-size C] [--posting-connections P] [--timeout-minutes T] [--keep-logs] [--verbose]</c>:
 /// a province's peak day. N bureaus (default 50), each a Local channel of the real worker run as the service
 /// (one or two nodes on one fresh database); vouchers with sizes drawn log-uniformly from a to b lines (10 to
 /// 200,000) until L lines in all (2,000,000), assigned to the bureaus in turn and dropped into their inboxes at
@@ -49,7 +49,7 @@ internal static class PeakdayBenchmark
         await checkpoint.ExecuteNonQueryAsync(ct);
     }
 
-    private sealed record Options(int Bureaus, long Lines, int MinSize, int MaxSize, int Nodes, double ArrivalSeconds, int? ChunkSize, int TimeoutMinutes, bool Verbose, bool KeepLogs);
+    private sealed record Options(int Bureaus, long Lines, int MinSize, int MaxSize, int Nodes, double ArrivalSeconds, int? ChunkSize, int PostingConnections, int TimeoutMinutes, bool Verbose, bool KeepLogs);
 
     private sealed record Planned(int Index, string Adm, string VoucherNo, int Lines, long FirstAccount, double DropAt);
 
@@ -66,6 +66,7 @@ internal static class PeakdayBenchmark
                 checked((int)BenchArgs.Long(args, "--nodes", 1)),
                 BenchArgs.Long(args, "--arrival-seconds", DefaultArrivalSeconds),
                 args.Contains("--chunk-size") ? checked((int)BenchArgs.Long(args, "--chunk-size", 0)) : null,
+                checked((int)BenchArgs.Long(args, "--posting-connections", 0)),
                 checked((int)BenchArgs.Long(args, "--timeout-minutes", 60)),
                 args.Contains("--verbose"),
                 args.Contains("--keep-logs"));
@@ -107,7 +108,7 @@ internal static class PeakdayBenchmark
             long totalLines = plan.Sum(p => (long)p.Lines);
             var small = plan.Where(p => p.Lines < SmallLines).ToList();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"plan: {plan.Count} vouchers, {totalLines:N0} lines, {o.Bureaus} bureaus, sizes {plan.Min(p => p.Lines):N0}–{plan.Max(p => p.Lines):N0} (median {plan.Select(p => p.Lines).Order().ElementAt(plan.Count / 2):N0}), {small.Count} under {SmallLines:N0} lines; dropped within {o.ArrivalSeconds:F0} s; {o.Nodes} node(s)"));
+                $"plan: {plan.Count} vouchers, {totalLines:N0} lines, {o.Bureaus} bureaus, sizes {plan.Min(p => p.Lines):N0}–{plan.Max(p => p.Lines):N0} (median {plan.Select(p => p.Lines).Order().ElementAt(plan.Count / 2):N0}), {small.Count} under {SmallLines:N0} lines; dropped within {o.ArrivalSeconds:F0} s; {o.Nodes} node(s) with {PostingConnections(o)} posting connection(s) each"));
 
             var sw = Stopwatch.StartNew();
             var financeFiles = KeyFiles.WriteKeyPair(Path.Combine(work, "finance"));
@@ -239,6 +240,12 @@ internal static class PeakdayBenchmark
     private static string Inbox(string work, string adm) => Path.Combine(work, "channels", adm, "in");
     private static string Outbox(string work, string adm) => Path.Combine(work, "channels", adm, "out");
 
+    /// <summary>
+    /// Posting connections per node: as given, else the rule of D64 for a cluster whose database shares this machine's
+    /// cores: nodes × connections ≈ cores (2 for one node on two cores, the product's default; 1 each for two nodes).
+    /// </summary>
+    private static int PostingConnections(Options o) => o.PostingConnections > 0 ? o.PostingConnections : Math.Max(1, Environment.ProcessorCount / o.Nodes);
+
     private static Dictionary<string, string?> NodeEnvironment(Options o, List<Planned> plan, string work, string financePublic, string bankKey)
     {
         var env = new Dictionary<string, string?>
@@ -249,6 +256,7 @@ internal static class PeakdayBenchmark
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
         };
         if (o.ChunkSize is { } c) env["Gateway__Posting__ChunkSize"] = c.ToString(CultureInfo.InvariantCulture);
+        env["Gateway__Posting__Connections"] = PostingConnections(o).ToString(CultureInfo.InvariantCulture);
         var bureaus = plan.Select(p => p.Adm).Distinct().Order(StringComparer.Ordinal).ToList();
         for (int i = 0; i < bureaus.Count; i++)
         {
